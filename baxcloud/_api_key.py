@@ -1,0 +1,42 @@
+"""API key parsing (contract A.1): `bax_sk_<keyId>_<secret>`."""
+
+from __future__ import annotations
+
+import re
+
+import attrs
+
+from ._errors import BaxCloudError
+
+_KEY_RE = re.compile(r"bax_(sk|pk)_([A-Za-z0-9]{4,32})_([A-Za-z0-9]{32,128})")
+
+
+@attrs.frozen(kw_only=True)
+class ApiKey:
+    """A parsed API key. Its repr and str show the key id only."""
+
+    kind: str
+    key_id: str
+    secret: str = attrs.field(repr=False)
+    raw: str = attrs.field(repr=False)
+
+    def __str__(self) -> str:
+        return redacted_key(self.key_id, self.kind)
+
+
+def redacted_key(key_id: str, kind: str = "sk") -> str:
+    return f"bax_{kind}_{key_id}_****"
+
+
+def parse_api_key(value: object) -> ApiKey:
+    """Parse and validate an API key; the error never echoes the key."""
+    if not isinstance(value, str):
+        raise BaxCloudError(f"api_key must be a string, not {type(value).__name__}")
+    match = _KEY_RE.fullmatch(value.strip())
+    if match is None:
+        raise BaxCloudError(
+            "api_key is not a BaxCloud API key: expected 'bax_sk_<keyId>_<secret>' "
+            "(keyId 4-32 letters/digits, secret 32-128 letters/digits)"
+        )
+    kind, key_id, secret = match.groups()
+    return ApiKey(kind=kind, key_id=key_id, secret=secret, raw=match.group(0))

@@ -1,0 +1,75 @@
+"""`AsyncBaxCloud`: the async client and its resource namespaces."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from ._base_client import AsyncAPIClient
+from ._options import TimeoutTypes
+from ._resources.participants import AsyncParticipants
+from ._resources.rooms import AsyncRooms
+from ._resources.tokens import AsyncTokens
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from typing_extensions import Self
+
+__all__ = ["AsyncBaxCloud"]
+
+
+class AsyncBaxCloud(AsyncAPIClient):
+    """The async BaxCloud client.
+
+    Args:
+        api_key: `bax_sk_...`; default: the BAXCLOUD_API_KEY environment variable.
+        base_url: default: BAXCLOUD_BASE_URL, else https://api.baxcloud.io.
+        timeout: seconds (or an `httpx.Timeout`) per attempt; default 30.
+        max_retries: retries of failed attempts that are safe to retry; default 2.
+        webhook_secret: `whsec_...` for `webhooks.verify`; default: BAXCLOUD_WEBHOOK_SECRET.
+        default_headers: headers sent with every request.
+        http_client: an `httpx.AsyncClient` to use instead of the SDK's own; the
+            SDK never closes a client it did not create.
+    """
+
+    @cached_property
+    def rooms(self) -> AsyncRooms:
+        return AsyncRooms(self)
+
+    @cached_property
+    def participants(self) -> AsyncParticipants:
+        return AsyncParticipants(self)
+
+    @cached_property
+    def tokens(self) -> AsyncTokens:
+        return AsyncTokens(self)
+
+    def with_options(
+        self,
+        *,
+        timeout: TimeoutTypes | None = None,
+        max_retries: int | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        base_url: str | None = None,
+    ) -> Self:
+        """A copy with some settings changed, sharing this client's connection pool."""
+        overrides = {} if timeout is None else {"timeout": timeout}
+        return self._copy(  # type: ignore[no-any-return]
+            max_retries=max_retries,
+            default_headers=default_headers,
+            base_url=base_url,
+            **overrides,
+        )
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

@@ -1,0 +1,71 @@
+"""The one cattrs converter: camelCase JSON <-> snake_case attrs models.
+
+Configured once at import. Unknown response fields are ignored, unknown enum
+values pass through as plain strings, and timestamps become aware UTC datetimes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Literal, TypeVar, get_origin
+
+import attrs
+import cattrs
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+
+__all__ = ["camel", "converter", "structure", "unstructure"]
+
+T = TypeVar("T")
+
+
+def camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _is_literal(tp: Any) -> bool:
+    return get_origin(tp) is Literal
+
+
+def _structure_literal(value: Any, _: Any) -> Any:
+    # Unknown enum values must survive (contract A.1), so no membership check.
+    return value if isinstance(value, str) else str(value)
+
+
+def _structure_datetime(value: Any, _: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"expected Unix seconds, got {type(value).__name__}")
+    return datetime.fromtimestamp(value, tz=timezone.utc)
+
+
+def _unstructure_datetime(value: datetime) -> int:
+    return int(value.timestamp())
+
+
+converter = cattrs.Converter(forbid_extra_keys=False)
+converter.register_structure_hook_func(_is_literal, _structure_literal)
+converter.register_structure_hook(datetime, _structure_datetime)
+converter.register_unstructure_hook(datetime, _unstructure_datetime)
+
+
+def _camel_overrides(cls: type[Any]) -> dict[str, Any]:
+    attrs.resolve_types(cls)
+    return {a.name: override(rename=camel(a.name)) for a in attrs.fields(cls)}
+
+
+converter.register_structure_hook_factory(
+    attrs.has, lambda cls: make_dict_structure_fn(cls, converter, **_camel_overrides(cls))
+)
+converter.register_unstructure_hook_factory(
+    attrs.has, lambda cls: make_dict_unstructure_fn(cls, converter, **_camel_overrides(cls))
+)
+
+
+def structure(data: Any, cls: type[T]) -> T:
+    return converter.structure(data, cls)
+
+
+def unstructure(obj: Any) -> Any:
+    return converter.unstructure(obj)

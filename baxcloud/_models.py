@@ -1,0 +1,140 @@
+"""Response and argument models (contract B.3): frozen, slotted, keyword-only.
+
+Field names mirror the API's camelCase fields in snake_case; the converter in
+`_converter.py` does the renaming. Enumerations are `Literal` strings for type
+checkers, but values this version does not know are passed through unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Literal
+
+import attrs
+
+__all__ = [
+    "Grants",
+    "Participant",
+    "ParticipantPermission",
+    "ParticipantState",
+    "ParticipantToken",
+    "Room",
+    "TokenClaims",
+    "Track",
+    "TrackKind",
+    "TrackSource",
+]
+
+ParticipantState = Literal["JOINING", "JOINED", "ACTIVE", "DISCONNECTED"]
+TrackKind = Literal["audio", "video", "data"]
+TrackSource = Literal["camera", "microphone", "screen_share", "screen_share_audio", "unknown"]
+
+_is_bool = attrs.validators.instance_of(bool)
+_optional_bool = attrs.validators.optional(_is_bool)
+
+
+def _optional_sources(value: Iterable[str] | None) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if isinstance(value, str) or not all(isinstance(v, str) for v in value):
+        raise TypeError("can_publish_sources must be a sequence of track source names")
+    return tuple(value)
+
+
+@attrs.frozen(kw_only=True)
+class Room:
+    """A room (contract A.6)."""
+
+    sid: str
+    name: str
+    max_participants: int = 0
+    empty_timeout: int = 300
+    metadata: str = ""
+    enable_recording: bool = False
+    num_participants: int = 0
+    num_publishers: int = 0
+    active_recording: bool = False
+    created_at: datetime | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Track:
+    """A published track."""
+
+    sid: str
+    kind: TrackKind
+    source: TrackSource = "unknown"
+    name: str = ""
+    muted: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class ParticipantPermission:
+    """What a participant may do, taken from its token's grants."""
+
+    can_publish: bool = True
+    can_subscribe: bool = True
+    can_publish_data: bool = True
+    can_update_own_metadata: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class Participant:
+    """A participant in a room (contract A.7)."""
+
+    sid: str
+    identity: str
+    name: str = ""
+    state: ParticipantState = "ACTIVE"
+    metadata: str = ""
+    joined_at: datetime | None = None
+    is_publisher: bool = False
+    permission: ParticipantPermission = attrs.field(factory=ParticipantPermission)
+    tracks: tuple[Track, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class Grants:
+    """Video grants placed in a participant token (contract A.8).
+
+    Unset optional grants (`None`) are left out of the token.
+    """
+
+    can_publish: bool = attrs.field(default=True, validator=_is_bool)
+    can_subscribe: bool = attrs.field(default=True, validator=_is_bool)
+    can_publish_data: bool = attrs.field(default=True, validator=_is_bool)
+    can_update_own_metadata: bool = attrs.field(default=False, validator=_is_bool)
+    room_admin: bool | None = attrs.field(default=None, validator=_optional_bool)
+    hidden: bool | None = attrs.field(default=None, validator=_optional_bool)
+    can_publish_sources: tuple[TrackSource, ...] | None = attrs.field(
+        default=None, converter=_optional_sources
+    )
+
+
+@attrs.frozen(kw_only=True)
+class ParticipantToken:
+    """A minted access token. The token itself is kept out of repr()."""
+
+    token: str = attrs.field(repr=False)
+    identity: str
+    room_name: str
+    expires_at: datetime
+
+    def __str__(self) -> str:
+        return repr(self)
+
+
+@attrs.frozen(kw_only=True)
+class TokenClaims:
+    """The checked contents of a participant token (`tokens.verify`)."""
+
+    identity: str
+    name: str
+    room_name: str
+    grants: Grants
+    metadata: str
+    key_id: str
+    token_id: str | None
+    not_before: datetime
+    expires_at: datetime

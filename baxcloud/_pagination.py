@@ -1,0 +1,128 @@
+"""Pages of list results (contract A.4, B.4).
+
+`AsyncPager` is what an async list call returns: await it for one page, or
+iterate it with `async for` for every item of every page, fetched lazily.
+`SyncPage` is the blocking client's page, iterable over every item.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+import attrs
+
+if TYPE_CHECKING:
+    from ._sync_base import SyncAPIClient
+
+T = TypeVar("T")
+
+PageFetcher = Callable[[int], Awaitable["AsyncPage[T]"]]
+
+
+@attrs.frozen(kw_only=True)
+class AsyncPage(Generic[T]):
+    """One page of results; `async for` over it walks this page and the rest."""
+
+    items: list[T]
+    page: int
+    limit: int
+    total: int
+    has_more: bool
+    _fetch: PageFetcher[T] = attrs.field(repr=False, eq=False, alias="fetch")
+
+    async def next_page(self) -> AsyncPage[T] | None:
+        """The following page, or None after the last one."""
+        if not self.has_more or not self.items:
+            return None
+        return await self._fetch(self.page + 1)
+
+    async def __aiter__(self) -> AsyncIterator[T]:
+        page: AsyncPage[T] | None = self
+        while page is not None:
+            for item in page.items:
+                yield item
+            page = await page.next_page()
+
+
+class AsyncPager(Generic[T]):
+    """The result of an async list call: awaitable and async-iterable."""
+
+    __slots__ = ("_fetch", "_first")
+
+    def __init__(self, fetch: PageFetcher[T], first: int) -> None:
+        self._fetch = fetch
+        self._first = first
+
+    def __await__(self) -> Generator[Any, None, AsyncPage[T]]:
+        return self._fetch(self._first).__await__()
+
+    async def __aiter__(self) -> AsyncIterator[T]:
+        async for item in await self:
+            yield item
+
+
+@attrs.frozen(kw_only=True)
+class SyncPage(Generic[T]):
+    """One page of results for the blocking client; iterating walks every page."""
+
+    _page: AsyncPage[T] = attrs.field(repr=False, alias="page")
+    # The client, not just its loop: a page keeps its client alive while iterated.
+    _runner: SyncAPIClient = attrs.field(repr=False, eq=False, alias="runner")
+
+    @property
+    def items(self) -> list[T]:
+        return self._page.items
+
+    @property
+    def page(self) -> int:
+        return self._page.page
+
+    @property
+    def limit(self) -> int:
+        return self._page.limit
+
+    @property
+    def total(self) -> int:
+        return self._page.total
+
+    @property
+    def has_more(self) -> bool:
+        return self._page.has_more
+
+    def next_page(self) -> SyncPage[T] | None:
+        """The following page, or None after the last one."""
+        following = self._runner._run(self._page.next_page())
+        return None if following is None else SyncPage(page=following, runner=self._runner)
+
+    def __iter__(self) -> Iterator[T]:
+        page: SyncPage[T] | None = self
+        while page is not None:
+            yield from page.items
+            page = page.next_page()
+
+    def __repr__(self) -> str:
+        return (
+            f"SyncPage(page={self.page}, limit={self.limit}, total={self.total}, "
+            f"has_more={self.has_more}, items={self.items!r})"
+        )
+
+
+def make_page_fetcher(
+    request: Callable[[int], Awaitable[dict[str, Any]]],
+    structure_item: Callable[[Any], T],
+) -> PageFetcher[T]:
+    """Turn a raw page request into a fetcher of typed pages."""
+
+    async def fetch(page_number: int) -> AsyncPage[T]:
+        data = await request(page_number)
+        return AsyncPage(
+            items=[structure_item(item) for item in data.get("items", [])],
+            page=int(data.get("page", page_number)),
+            limit=int(data.get("limit", 0)),
+            total=int(data.get("total", 0)),
+            has_more=bool(data.get("hasMore", False)),
+            fetch=fetch,
+        )
+
+    return fetch

@@ -1,0 +1,77 @@
+"""Request building helpers: path segments, JSON bodies, metadata values."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote
+
+from ._converter import camel
+
+MAX_METADATA_BYTES = 64 * 1024
+
+
+def segment(value: object, name: str) -> str:
+    """One RFC 3986 path segment: every reserved character percent-encoded.
+
+    `.` and `..` are encoded too, because URL normalisation would otherwise
+    treat them as relative path steps.
+    """
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, not {type(value).__name__}")
+    if not value:
+        raise ValueError(f"{name} must not be empty")
+    if value in (".", ".."):
+        return value.replace(".", "%2E")
+    return quote(value, safe="")
+
+
+def path(*parts: str) -> str:
+    return "/" + "/".join(parts)
+
+
+def body(**fields: Any) -> dict[str, Any]:
+    """A camelCase JSON body of the fields that were given (None means omitted)."""
+    return {camel(key): value for key, value in fields.items() if value is not None}
+
+
+def metadata_text(value: object, name: str = "metadata") -> str:
+    """Metadata is a string, or a JSON-serialisable mapping sent as its JSON text."""
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, Mapping):
+        try:
+            text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"{name} mapping is not JSON-serialisable: {exc}") from None
+    else:
+        raise TypeError(f"{name} must be a str or a mapping, not {type(value).__name__}")
+    if len(text.encode()) > MAX_METADATA_BYTES:
+        raise ValueError(f"{name} is larger than 64 KiB")
+    return text
+
+
+def optional_metadata(value: object) -> str | None:
+    return None if value is None else metadata_text(value)
+
+
+def check_int(value: object, name: str, *, minimum: int, maximum: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
+    if value < minimum or (maximum is not None and value > maximum):
+        bound = f"between {minimum} and {maximum}" if maximum is not None else f">= {minimum}"
+        raise ValueError(f"{name} must be {bound}, got {value}")
+    return value
+
+
+def check_bool(value: object, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be a bool, not {type(value).__name__}")
+    return value
+
+
+def check_str(value: object, name: str) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, not {type(value).__name__}")
+    return value

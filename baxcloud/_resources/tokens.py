@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+import attrs
+
+from .._converter import unstructure
+from .._errors import TokenVerificationError
+from .._models import Grants, ParticipantToken, TokenClaims
+from .._paths import check_int, check_str, optional_metadata
+from .._resource import AsyncResource
+from .._tokens import MAX_TTL_SECONDS, MIN_TTL_SECONDS, mint_token, verify_token
+
+__all__ = ["AsyncTokens"]
+
+_GRANT_NAMES = frozenset(a.name for a in attrs.fields(Grants))
+MAX_ROOM_NAME_LENGTH = 256
+
+
+def _grants(value: Grants | Mapping[str, Any] | None) -> Grants:
+    if value is None:
+        return Grants()
+    if isinstance(value, Grants):
+        return value
+    if not isinstance(value, Mapping):
+        raise TypeError(f"grants must be a Grants or a mapping, not {type(value).__name__}")
+    unknown = sorted(str(k) for k in value if k not in _GRANT_NAMES)
+    if unknown:
+        raise TypeError(
+            f"unknown grant(s): {', '.join(unknown)}; expected some of {sorted(_GRANT_NAMES)}"
+        )
+    return Grants(**value)
+
+
+def _utc(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, tz=timezone.utc)
+
+
+class AsyncTokens(AsyncResource):
+    """Participant access tokens, minted and checked locally (contract A.8)."""
+
+    def create(
+        self,
+        *,
+        room_name: str,
+        participant_identity: str,
+        participant_name: str | None = None,
+        ttl: int = 3600,
+        grants: Grants | Mapping[str, Any] | None = None,
+        metadata: str | Mapping[str, Any] | None = None,
+    ) -> ParticipantToken:
+        """Mint a participant access token (no network call).
+
+        Args:
+            room_name: the room the token lets its holder join.
+            participant_identity: unique identity of the participant in the room.
+            participant_name: display name.
+            ttl: lifetime in seconds, 1 s to 7 days (default one hour).
+            grants: a `Grants` or a mapping of its snake_case fields; defaults allow
+                publishing, subscribing and data messages.
+            metadata: a string, or a mapping sent as its JSON text.
+        """
+        check_str(room_name, "room_name")
+        if not room_name or len(room_name) > MAX_ROOM_NAME_LENGTH:
+            raise ValueError("room_name must be 1-256 characters")
+        check_str(participant_identity, "participant_identity")
+        if not participant_identity:
+            raise ValueError("participant_identity must not be empty")
+        name = "" if participant_name is None else check_str(participant_name, "participant_name")
+        check_int(ttl, "ttl", minimum=MIN_TTL_SECONDS, maximum=MAX_TTL_SECONDS)
+        video = {k: v for k, v in unstructure(_grants(grants)).items() if v is not None}
+        video = {"room": room_name, "roomJoin": True, **video}
+        key = self._client._api_key
+        token, expires = mint_token(
+            key_id=key.key_id,
+            secret=key.secret,
+            identity=participant_identity,
+            name=name,
+            video=video,
+            ttl=ttl,
+            metadata=optional_metadata(metadata) or "",
+        )
+        return ParticipantToken(
+            token=token,
+            identity=participant_identity,
+            room_name=room_name,
+            expires_at=_utc(expires),
+        )
+
+    def verify(self, token: str) -> TokenClaims:
+        """Check a token minted with this client's API key and return its claims.
+
+        Only HS256 tokens signed by this key, currently valid (60 s leeway) and
+        granting `roomJoin` pass.
+
+        Raises:
+            TokenVerificationError: anything else.
+        """
+        key = self._client._api_key
+        claims = verify_token(token, keys={key.key_id: key.secret})
+        video = claims["video"]
+        try:
+            grants = Grants(
+                can_publish=video.get("canPublish", True),
+                can_subscribe=video.get("canSubscribe", True),
+                can_publish_data=video.get("canPublishData", True),
+                can_update_own_metadata=video.get("canUpdateOwnMetadata", False),
+                room_admin=video.get("roomAdmin"),
+                hidden=video.get("hidden"),
+                can_publish_sources=video.get("canPublishSources"),
+            )
+        except (TypeError, ValueError):
+            raise TokenVerificationError("token grants are malformed") from None
+        return TokenClaims(
+            identity=str(claims["sub"]),
+            name=str(claims.get("name", "")),
+            room_name=str(video["room"]),
+            grants=grants,
+            metadata=str(claims.get("metadata", "")),
+            key_id=str(claims["iss"]),
+            token_id=claims.get("jti"),
+            not_before=_utc(claims["nbf"]),
+            expires_at=_utc(claims["exp"]),
+        )

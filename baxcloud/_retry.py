@@ -1,0 +1,48 @@
+"""Retry policy (contract B.6): which failures retry and how long to wait."""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import time
+
+import httpx
+
+INITIAL_DELAY = 0.5
+MAX_DELAY = 8.0
+MAX_RETRY_AFTER = 60.0
+RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+
+
+def should_retry(response: httpx.Response, code: str | None) -> bool:
+    if response.status_code in RETRYABLE_STATUSES:
+        return True
+    return response.status_code == 409 and code == "idempotency_key_in_use"
+
+
+def parse_retry_after(response: httpx.Response) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or HTTP date), or None."""
+    value = response.headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            parsed = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if parsed.tzinfo is None:
+            return None
+        seconds = float(parsed.timestamp() - time.time())
+    if seconds != seconds or seconds < 0:  # NaN or in the past
+        return 0.0
+    return min(seconds, MAX_RETRY_AFTER)
+
+
+def backoff_delay(retries_done: int, retry_after: float | None = None) -> float:
+    """Delay before the next attempt: the server's hint, else jittered doubling."""
+    if retry_after is not None:
+        return retry_after
+    delay = min(INITIAL_DELAY * 2.0**retries_done, MAX_DELAY)
+    return delay * (1 - 0.25 * random.random())

@@ -1,0 +1,375 @@
+"""The ASGI application: request pipeline around the handlers.
+
+Per request: request id -> route on the raw path -> auth (`/v1`, `/_dev`) ->
+body (<= 1 MiB, JSON) -> lazy empty-timeout sweep -> idempotency -> hooks ->
+handler in one SQLite transaction -> JSON answer with the common headers.
+All SQLite work happens synchronously on the event loop thread; no await
+ever happens inside a transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import importlib.resources
+import json
+import logging
+import math
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+from urllib.parse import parse_qsl
+
+import attrs
+from starlette.requests import Request
+from starlette.responses import Response
+
+from .._api_key import parse_api_key
+from .._errors import BaxCloudError
+from . import _state, _storage, participants, rooms, simulation
+from ._clock import Clock
+from ._config import ServerConfig, load_credentials
+from ._context import Reply, RequestContext
+from ._errors import ApiError, invalid_request
+from ._idempotency import MUTATING_METHODS, IdempotencyStore, check_key, fingerprint
+from ._ids import request_id as new_request_id
+from ._routing import Match, Router, split_raw_path
+from ._validation import MAX_BODY_BYTES, canonical_json, decode_json
+
+logger = logging.getLogger("baxcloud.server")
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+AUTHENTICATED_PREFIXES = frozenset({"v1", "_dev"})
+SWEEP_INTERVAL_SECONDS = 1.0
+PURGE_INTERVAL_SECONDS = 60.0
+RATE_LIMIT_HEADERS = {
+    # The local server does not rate limit; these static values are documented.
+    "X-RateLimit-Limit": "10000",
+    "X-RateLimit-Remaining": "10000",
+    "X-RateLimit-Reset": "60",
+}
+
+
+@attrs.frozen(kw_only=True)
+class RequestInfo:
+    """What a request hook sees (used for fault injection and latency simulation)."""
+
+    method: str
+    path: tuple[str, ...]
+    route: str
+    idempotency_key: str | None
+
+
+RequestHook = Callable[[RequestInfo], Awaitable[None]]
+
+
+def _json_bytes(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _load_openapi() -> Any:
+    text = importlib.resources.files(__package__).joinpath("openapi.json").read_text("utf-8")
+    return json.loads(text)
+
+
+class LocalBaxCloudApp:
+    """The local BaxCloud server as an ASGI application (`app.asgi` is the app itself)."""
+
+    def __init__(self, config: ServerConfig) -> None:
+        self.config = config
+        self._storage = _storage.Storage(config.data_dir)
+        db = self._storage.db
+        try:
+            with self._storage.transaction():
+                self._credentials = load_credentials(db, config)
+                start = config.start_time
+                if start is None and config.manual_clock:
+                    persisted = _storage.get_meta(db, simulation.MANUAL_CLOCK_META)
+                    start = float(persisted) if persisted is not None else None
+                self.clock = Clock(manual=config.manual_clock, start=start)
+                if config.manual_clock:
+                    _storage.set_meta(db, simulation.MANUAL_CLOCK_META, repr(self.clock.now()))
+        except BaseException:
+            self._storage.close()
+            raise
+        self.api_key: str = self._credentials.api_key
+        self.webhook_secret: str = self._credentials.webhook_secret
+        self.idempotency = IdempotencyStore(db)
+        self.router = build_router(self)
+        self.request_hooks: list[RequestHook] = []
+        self._openapi: Any = None
+        self._next_purge = -math.inf
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"LocalBaxCloudApp(data_dir={self.config.data_dir!r}, manual={self.clock.manual})"
+
+    @property
+    def asgi(self) -> LocalBaxCloudApp:
+        return self
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._storage.close()
+
+    # ---- ASGI --------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":  # websockets are not served
+            return
+        request_id = new_request_id()
+        try:
+            response = await self._handle(scope, receive, request_id)
+        except ApiError as exc:
+            response = self._error_response(exc, request_id)
+        except Exception:
+            logger.exception("internal error handling %s (%s)", scope.get("path"), request_id)
+            internal = ApiError(500, "internal", "internal server error")
+            response = self._error_response(internal, request_id)
+        response.headers["X-Request-Id"] = request_id
+        response.headers.update(RATE_LIMIT_HEADERS)
+        await response(scope, receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        sweeper: asyncio.Task[None] | None = None
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                if not self.clock.manual:
+                    sweeper = asyncio.create_task(self._sweep_forever())
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                if sweeper is not None:
+                    sweeper.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await sweeper
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            await asyncio.sleep(SWEEP_INTERVAL_SECONDS)
+            try:
+                self.sweep()
+            except Exception:
+                logger.exception("background sweep failed")
+
+    # ---- pipeline ------------------------------------------------------------------
+
+    async def _handle(self, scope: Scope, receive: Receive, request_id: str) -> Response:
+        request = Request(scope, receive)
+        method: str = scope["method"]
+        raw_path: bytes = scope.get("raw_path") or scope["path"].encode("utf-8")
+        raw_path = raw_path.split(b"?", 1)[0]
+        parts = split_raw_path(raw_path)
+        key_id = ""
+        if parts[0] in AUTHENTICATED_PREFIXES:
+            key_id = self._authenticate(request)
+        match = self.router.resolve(method, parts)
+        body: Any = None
+        canonical = b""
+        if method != "GET":
+            raw_body = await self._read_body(request)
+            if raw_body.strip():
+                self._check_content_type(request)
+            body = decode_json(raw_body)
+            canonical = canonical_json(body) if body is not None else b""
+        self.sweep()
+        idem_key = request.headers.get("idempotency-key")
+        if idem_key is None or method not in MUTATING_METHODS:
+            await self._run_hooks(method, parts, match, None)
+            status, content, headers = self._run(match, request, method, body, request_id)
+            return self._response(status, content, headers)
+        idem_key = check_key(idem_key)
+        print_ = fingerprint(method, raw_path, canonical)
+        stored = self.idempotency.begin(key_id, idem_key, print_, self.clock.now())
+        if stored is not None:
+            return self._response(stored.status, stored.body, {"Idempotent-Replayed": "true"})
+        try:
+            await self._run_hooks(method, parts, match, idem_key)
+            status, content, headers = self._run(
+                match, request, method, body, request_id, idem=(key_id, idem_key, print_)
+            )
+        finally:
+            self.idempotency.finish(key_id, idem_key)
+        return self._response(status, content, headers)
+
+    async def _run_hooks(
+        self, method: str, parts: tuple[str, ...], match: Match, idem_key: str | None
+    ) -> None:
+        if not self.request_hooks:
+            return
+        info = RequestInfo(
+            method=method, path=parts, route=match.route.template, idempotency_key=idem_key
+        )
+        for hook in list(self.request_hooks):
+            await hook(info)
+
+    def _run(
+        self,
+        match: Match,
+        request: Request,
+        method: str,
+        body: Any,
+        request_id: str,
+        *,
+        idem: tuple[str, str, str] | None = None,
+    ) -> tuple[int, bytes, dict[str, str]]:
+        """Run the handler (synchronously, in one transaction); errors become answers."""
+        db = self._storage.db
+        now = self.clock.now()
+        query = dict(parse_qsl(request.scope.get("query_string", b"").decode("latin-1"), True))
+        ctx = RequestContext(
+            method=method,
+            params=match.params,
+            query=query,
+            body=body,
+            db=db,
+            clock=self.clock,
+            now=now,
+            credentials=self._credentials,
+            sweep=lambda: _state.close_expired_rooms(db, self.clock.now()),
+        )
+        if method == "GET":  # reads need no transaction
+            try:
+                reply = match.handler(ctx)
+            except ApiError as exc:
+                return exc.status, _json_bytes(exc.body(request_id)), exc.headers
+            return self._encode(reply)
+        with self._storage.transaction():
+            db.execute("SAVEPOINT handler")
+            try:
+                status, content, headers = self._encode(match.handler(ctx))
+                db.execute("RELEASE handler")
+            except ApiError as exc:
+                db.execute("ROLLBACK TO handler")
+                db.execute("RELEASE handler")
+                status, content, headers = (
+                    exc.status,
+                    _json_bytes(exc.body(request_id)),
+                    exc.headers,
+                )
+            if idem is not None:
+                self.idempotency.save(*idem, now, status, content)
+        return status, content, headers
+
+    @staticmethod
+    def _encode(reply: Reply) -> tuple[int, bytes, dict[str, str]]:
+        content = b"" if reply.body is None else _json_bytes(reply.body)
+        return reply.status, content, {}
+
+    def _authenticate(self, request: Request) -> str:
+        """Return the caller's key id; 401/403 otherwise. Never echoes the key."""
+        header = request.headers.get("authorization")
+        if header is None:
+            raise _unauthenticated("missing API key: send 'Authorization: Bearer <api key>'")
+        scheme, _, token = header.partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            raise _unauthenticated("the Authorization header must be 'Bearer <api key>'")
+        try:
+            key = parse_api_key(token)
+        except BaxCloudError:
+            raise _unauthenticated("the API key is malformed") from None
+        if key.kind != "sk":
+            raise ApiError(
+                403,
+                "permission_denied",
+                "client keys (bax_pk_...) cannot call the server API; use a secret key",
+            )
+        if not hmac.compare_digest(key.raw.encode(), self._credentials.api_key.encode()):
+            raise _unauthenticated("unknown API key")
+        return key.key_id
+
+    @staticmethod
+    async def _read_body(request: Request) -> bytes:
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            raise _too_large()
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                raise _too_large()
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    @staticmethod
+    def _check_content_type(request: Request) -> None:
+        content_type = request.headers.get("content-type")
+        if content_type is None:
+            return
+        media = content_type.split(";", 1)[0].strip().lower()
+        if media != "application/json" and not media.endswith("+json"):
+            raise invalid_request("Content-Type must be application/json")
+
+    def sweep(self) -> None:
+        """Close rooms whose empty timeout has passed; purge expired idempotency keys."""
+        db = self._storage.db
+        now = self.clock.now()
+        purge = now >= self._next_purge
+        if not purge and not _state.has_expired_rooms(db, now):
+            return
+        with self._storage.transaction():
+            _state.close_expired_rooms(db, now)
+            if purge:
+                self.idempotency.purge(now)
+                self._next_purge = now + PURGE_INTERVAL_SECONDS
+
+    @staticmethod
+    def _response(status: int, content: bytes, headers: dict[str, str]) -> Response:
+        if status == 204 or not content:
+            return Response(status_code=status, headers=headers)
+        return Response(content, status, headers, media_type="application/json")
+
+    def _error_response(self, exc: ApiError, request_id: str) -> Response:
+        return self._response(exc.status, _json_bytes(exc.body(request_id)), dict(exc.headers))
+
+    def openapi(self, ctx: RequestContext) -> Reply:
+        if self._openapi is None:
+            self._openapi = _load_openapi()
+        return Reply(200, self._openapi)
+
+
+def _unauthenticated(message: str) -> ApiError:
+    return ApiError(401, "unauthenticated", message, headers={"WWW-Authenticate": "Bearer"})
+
+
+def _too_large() -> ApiError:
+    return ApiError(413, "payload_too_large", f"request body exceeds {MAX_BODY_BYTES} bytes")
+
+
+def build_router(app: LocalBaxCloudApp) -> Router:
+    router = Router()
+    router.add("/openapi.json", {"GET": app.openapi})
+    router.add("/v1/rooms", {"GET": rooms.list_rooms, "POST": rooms.create_room})
+    router.add(
+        "/v1/rooms/{name}",
+        {"GET": rooms.get_room, "PATCH": rooms.update_room, "DELETE": rooms.delete_room},
+    )
+    router.add("/v1/rooms/{name}/participants", {"GET": participants.list_participants})
+    router.add(
+        "/v1/rooms/{name}/participants/{identity}",
+        {
+            "GET": participants.get_participant,
+            "PATCH": participants.update_participant,
+            "DELETE": participants.remove_participant,
+        },
+    )
+    router.add("/_dev/join", {"POST": simulation.join})
+    router.add("/_dev/leave", {"POST": simulation.leave})
+    router.add("/_dev/publish-track", {"POST": simulation.publish_track})
+    router.add("/_dev/unpublish-track", {"POST": simulation.unpublish_track})
+    router.add("/_dev/clock", {"GET": simulation.get_clock})
+    router.add("/_dev/clock/advance", {"POST": simulation.advance_clock})
+    router.add("/_dev/events", {"GET": simulation.events})
+    return router

@@ -1,0 +1,25 @@
+"""The server's clock: wall time, or a manual clock that moves only when told."""
+
+from __future__ import annotations
+
+import math
+import time
+
+
+class Clock:
+    """Unix seconds as a float. With `manual=True` time stands still until `advance`."""
+
+    def __init__(self, *, manual: bool = False, start: float | None = None) -> None:
+        self.manual = manual
+        self._now = time.time() if start is None else float(start)
+
+    def now(self) -> float:
+        return self._now if self.manual else time.time()
+
+    def advance(self, seconds: float) -> float:
+        if not self.manual:
+            raise RuntimeError("the clock is not manual")
+        if not math.isfinite(seconds) or seconds < 0:
+            raise ValueError("seconds must be a finite number >= 0")
+        self._now += seconds
+        return self._now

@@ -1,0 +1,79 @@
+"""Server configuration and the server's credentials (generated or persisted)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import pathlib
+import secrets
+import sqlite3
+
+import attrs
+
+from .._api_key import parse_api_key
+from .._errors import BaxCloudError
+from ._context import Credentials
+from ._ids import random_token
+from ._storage import get_meta, set_meta
+
+WEBHOOK_SECRET_PREFIX = "whsec_"  # noqa: S105 (a prefix, not a secret)
+
+
+@attrs.frozen(kw_only=True)
+class ServerConfig:
+    """How to run the local server.
+
+    api_key / webhook_secret: None generates them (or, with `data_dir`, reuses
+    the ones persisted there). data_dir: None keeps everything in memory;
+    otherwise state and credentials live in `data_dir/baxcloud.sqlite3`.
+    manual_clock: time moves only through `POST /_dev/clock/advance`.
+    start_time: the manual clock's initial reading (default: now, or the
+    persisted reading with `data_dir`).
+    """
+
+    api_key: str | None = attrs.field(default=None, repr=False)
+    webhook_secret: str | None = attrs.field(default=None, repr=False)
+    data_dir: pathlib.Path | None = None
+    manual_clock: bool = False
+    start_time: float | None = None
+
+
+def generate_api_key() -> str:
+    return f"bax_sk_{random_token(12)}_{random_token(48)}"
+
+
+def generate_webhook_secret() -> str:
+    return WEBHOOK_SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def check_webhook_secret(value: str) -> None:
+    """`whsec_` + base64 of 24-64 bytes (contract A.12); the error never echoes it."""
+    problem = "webhook_secret must be 'whsec_' followed by base64 of 24-64 random bytes"
+    if not value.startswith(WEBHOOK_SECRET_PREFIX):
+        raise BaxCloudError(problem)
+    try:
+        raw = base64.b64decode(value[len(WEBHOOK_SECRET_PREFIX) :], validate=True)
+    except (binascii.Error, ValueError):
+        raise BaxCloudError(problem) from None
+    if not 24 <= len(raw) <= 64:
+        raise BaxCloudError(problem)
+
+
+def load_credentials(db: sqlite3.Connection, config: ServerConfig) -> Credentials:
+    """Explicit values win, then persisted ones, then fresh ones; the result is persisted."""
+    api_key = config.api_key or get_meta(db, "api_key") or generate_api_key()
+    parsed = parse_api_key(api_key)
+    if parsed.kind != "sk":
+        raise BaxCloudError("the server's api_key must be a secret key (bax_sk_...)")
+    webhook_secret = (
+        config.webhook_secret or get_meta(db, "webhook_secret") or generate_webhook_secret()
+    )
+    check_webhook_secret(webhook_secret)
+    set_meta(db, "api_key", parsed.raw)
+    set_meta(db, "webhook_secret", webhook_secret)
+    return Credentials(
+        api_key=parsed.raw,
+        key_id=parsed.key_id,
+        secret=parsed.secret,
+        webhook_secret=webhook_secret,
+    )

@@ -1,0 +1,45 @@
+"""What a handler receives and returns."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+
+from ._clock import Clock
+
+
+@attrs.frozen(kw_only=True)
+class Credentials:
+    """The server's own API key (parsed) and webhook secret."""
+
+    api_key: str = attrs.field(repr=False)
+    key_id: str
+    secret: str = attrs.field(repr=False)
+    webhook_secret: str = attrs.field(repr=False)
+
+
+@attrs.frozen(kw_only=True)
+class RequestContext:
+    method: str
+    params: Mapping[str, str]  # decoded path parameters
+    query: Mapping[str, str]  # last value of each query parameter
+    body: Any  # decoded JSON body, or None when empty
+    db: sqlite3.Connection  # inside the request's transaction
+    clock: Clock
+    now: float  # clock reading taken once per request
+    credentials: Credentials
+    sweep: Callable[[], object]  # closes rooms whose empty timeout has passed
+
+
+@attrs.frozen
+class Reply:
+    """A 2xx answer: `body` is JSON-encoded, or no body at all when None (204)."""
+
+    status: int
+    body: Any = None
+
+
+Handler = Callable[[RequestContext], Reply]

@@ -1,0 +1,64 @@
+"""Prefixed identifiers (contract A.1: `RM_`, `PA_`, `TR_`, `evt_`, `req_`).
+
+Ids sort in creation order (a microsecond timestamp, strictly increasing in
+this process, then random characters), so that lists ordered by `createdAt`,
+then id (contract A.4) keep creation order within the same second.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+
+_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def random_token(length: int) -> str:
+    """`length` random base62 characters from the OS CSPRNG."""
+    return "".join(secrets.choice(_ALPHABET) for _ in range(length))
+
+
+_TIME_DIGITS = 10  # base62: enough microseconds for the next 25,000 years
+_last_micros = 0
+_lock = threading.Lock()
+
+
+def _base62(value: int, width: int) -> str:
+    digits = []
+    for _ in range(width):
+        value, digit = divmod(value, 62)
+        digits.append(_ALPHABET[digit])
+    return "".join(reversed(digits))
+
+
+def _next_micros() -> int:
+    global _last_micros
+    with _lock:
+        _last_micros = max(time.time_ns() // 1000, _last_micros + 1)
+        return _last_micros
+
+
+def new_id(prefix: str, length: int = 12) -> str:
+    """`prefix`, a sortable timestamp, then `length` random characters."""
+    return prefix + _base62(_next_micros(), _TIME_DIGITS) + random_token(length)
+
+
+def room_sid() -> str:
+    return new_id("RM_")
+
+
+def participant_sid() -> str:
+    return new_id("PA_")
+
+
+def track_sid() -> str:
+    return new_id("TR_")
+
+
+def event_id() -> str:
+    return new_id("evt_", 20)
+
+
+def request_id() -> str:
+    return "req_" + secrets.token_hex(12)

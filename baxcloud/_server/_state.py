@@ -1,0 +1,482 @@
+"""Rooms, participants and tracks: queries, state changes and their events.
+
+Every function runs inside the caller's transaction and records the A.12
+event of each change at the moment it happens.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+import attrs
+
+from . import _ids
+from ._errors import ApiError, participant_not_found, room_not_found
+from ._events import record_event
+
+DEFAULT_EMPTY_TIMEOUT = 300
+PARTICIPANT_STATE_AFTER_JOIN = "ACTIVE"
+
+_ROOM_SELECT = """
+SELECT r.*,
+  (SELECT COUNT(*) FROM participants p WHERE p.room_sid = r.sid) AS num_participants,
+  (SELECT COUNT(*) FROM participants p WHERE p.room_sid = r.sid
+     AND EXISTS (SELECT 1 FROM tracks t WHERE t.participant_sid = p.sid)) AS num_publishers
+FROM rooms r
+"""
+
+
+@attrs.frozen(kw_only=True)
+class Permission:
+    can_publish: bool = True
+    can_subscribe: bool = True
+    can_publish_data: bool = True
+    can_update_own_metadata: bool = False
+    can_publish_sources: tuple[str, ...] | None = None
+
+
+# ---- rooms --------------------------------------------------------------------
+
+
+def find_room(db: sqlite3.Connection, name: str) -> sqlite3.Row | None:
+    row: sqlite3.Row | None = db.execute(_ROOM_SELECT + " WHERE r.name = ?", (name,)).fetchone()
+    return row
+
+
+def require_room(db: sqlite3.Connection, name: str) -> sqlite3.Row:
+    row = find_room(db, name)
+    if row is None:
+        raise room_not_found(name)
+    return row
+
+
+def room_json(row: sqlite3.Row) -> dict[str, Any]:
+    return {
+        "sid": row["sid"],
+        "name": row["name"],
+        "maxParticipants": row["max_participants"],
+        "emptyTimeout": row["empty_timeout"],
+        "metadata": row["metadata"],
+        "enableRecording": bool(row["enable_recording"]),
+        "numParticipants": row["num_participants"],
+        "numPublishers": row["num_publishers"],
+        "activeRecording": False,
+        "createdAt": row["created_at"],
+    }
+
+
+def list_rooms(db: sqlite3.Connection, page: int, limit: int) -> dict[str, Any]:
+    total = int(db.execute("SELECT COUNT(*) FROM rooms").fetchone()[0])
+    offset = (page - 1) * limit
+    items: list[dict[str, Any]] = []
+    if offset < total:
+        rows = db.execute(
+            _ROOM_SELECT + " ORDER BY r.created_at, r.sid LIMIT ? OFFSET ?", (limit, offset)
+        ).fetchall()
+        items = [room_json(row) for row in rows]
+    return page_json(items, page, limit, total)
+
+
+def page_json(items: list[dict[str, Any]], page: int, limit: int, total: int) -> dict[str, Any]:
+    return {
+        "items": items,
+        "page": page,
+        "limit": limit,
+        "total": total,
+        "hasMore": page * limit < total,
+    }
+
+
+def create_room(
+    db: sqlite3.Connection,
+    now: float,
+    *,
+    name: str,
+    max_participants: int = 0,
+    empty_timeout: int = DEFAULT_EMPTY_TIMEOUT,
+    metadata: str = "",
+    enable_recording: bool = False,
+) -> sqlite3.Row:
+    """Create a room (empty since now) and record `room.started`; 409 if the name is taken."""
+    sid = _ids.room_sid()
+    try:
+        db.execute(
+            "INSERT INTO rooms (sid, name, max_participants, empty_timeout, metadata,"
+            " enable_recording, created_at, empty_since, closes_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                sid,
+                name,
+                max_participants,
+                empty_timeout,
+                metadata,
+                int(enable_recording),
+                int(now),
+                now,
+                now + empty_timeout,
+            ),
+        )
+    except sqlite3.IntegrityError:
+        raise ApiError(409, "room_already_exists", f"room {name!r} already exists") from None
+    record_event(db, now, "room.started", {"roomName": name, "roomSid": sid, "metadata": metadata})
+    return require_room(db, name)
+
+
+def update_room(db: sqlite3.Connection, room: sqlite3.Row, changes: dict[str, Any]) -> None:
+    """Apply `metadata`, `maxParticipants`, `emptyTimeout` (already validated)."""
+    if "metadata" in changes:
+        db.execute(
+            "UPDATE rooms SET metadata = ? WHERE sid = ?", (changes["metadata"], room["sid"])
+        )
+    if "maxParticipants" in changes:
+        db.execute(
+            "UPDATE rooms SET max_participants = ? WHERE sid = ?",
+            (changes["maxParticipants"], room["sid"]),
+        )
+    if "emptyTimeout" in changes:
+        # A room that is empty right now keeps its empty-since time; only the deadline moves.
+        db.execute(
+            "UPDATE rooms SET empty_timeout = ?,"
+            " closes_at = CASE WHEN empty_since IS NULL THEN NULL ELSE empty_since + ? END"
+            " WHERE sid = ?",
+            (changes["emptyTimeout"], changes["emptyTimeout"], room["sid"]),
+        )
+
+
+def close_room(db: sqlite3.Connection, now: float, room: sqlite3.Row, reason: str) -> None:
+    """Remove a room: its participants leave (`room_deleted`), then `room.finished`."""
+    for participant in db.execute(
+        "SELECT * FROM participants WHERE room_sid = ? ORDER BY joined_at, sid", (room["sid"],)
+    ).fetchall():
+        remove_participant(db, now, room, participant, "room_deleted", room_closing=True)
+    db.execute("DELETE FROM rooms WHERE sid = ?", (room["sid"],))
+    record_event(
+        db,
+        now,
+        "room.finished",
+        {"roomName": room["name"], "roomSid": room["sid"], "reason": reason},
+    )
+
+
+def close_expired_rooms(db: sqlite3.Connection, now: float) -> int:
+    """Close every room that has been empty for its `emptyTimeout`; returns how many."""
+    rows = db.execute(
+        _ROOM_SELECT + " WHERE r.closes_at IS NOT NULL AND r.closes_at <= ?"
+        " ORDER BY r.closes_at, r.sid",
+        (now,),
+    ).fetchall()
+    for room in rows:
+        close_room(db, now, room, "empty_timeout")
+    return len(rows)
+
+
+def has_expired_rooms(db: sqlite3.Connection, now: float) -> bool:
+    row = db.execute(
+        "SELECT 1 FROM rooms WHERE closes_at IS NOT NULL AND closes_at <= ? LIMIT 1", (now,)
+    ).fetchone()
+    return row is not None
+
+
+# ---- participants ---------------------------------------------------------------
+
+
+def find_participant(
+    db: sqlite3.Connection, room: sqlite3.Row, identity: str
+) -> sqlite3.Row | None:
+    row: sqlite3.Row | None = db.execute(
+        "SELECT * FROM participants WHERE room_sid = ? AND identity = ?", (room["sid"], identity)
+    ).fetchone()
+    return row
+
+
+def require_participant(db: sqlite3.Connection, room: sqlite3.Row, identity: str) -> sqlite3.Row:
+    row = find_participant(db, room, identity)
+    if row is None:
+        raise participant_not_found(room["name"], identity)
+    return row
+
+
+def _tracks_by_participant(
+    db: sqlite3.Connection, sids: list[str]
+) -> dict[str, list[dict[str, Any]]]:
+    result: dict[str, list[dict[str, Any]]] = {sid: [] for sid in sids}
+    if not sids:
+        return result
+    marks = ",".join("?" * len(sids))
+    for row in db.execute(
+        f"SELECT * FROM tracks WHERE participant_sid IN ({marks}) ORDER BY rowid",  # noqa: S608
+        sids,
+    ).fetchall():
+        result[row["participant_sid"]].append(track_json(row))
+    return result
+
+
+def track_json(row: sqlite3.Row) -> dict[str, Any]:
+    return {
+        "sid": row["sid"],
+        "kind": row["kind"],
+        "source": row["source"],
+        "name": row["name"],
+        "muted": bool(row["muted"]),
+    }
+
+
+def _participant_json(row: sqlite3.Row, tracks: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "sid": row["sid"],
+        "identity": row["identity"],
+        "name": row["name"],
+        "state": row["state"],
+        "metadata": row["metadata"],
+        "joinedAt": row["joined_at"],
+        "isPublisher": bool(tracks),
+        "permission": {
+            "canPublish": bool(row["can_publish"]),
+            "canSubscribe": bool(row["can_subscribe"]),
+            "canPublishData": bool(row["can_publish_data"]),
+            "canUpdateOwnMetadata": bool(row["can_update_own_metadata"]),
+        },
+        "tracks": tracks,
+    }
+
+
+def participant_json(db: sqlite3.Connection, row: sqlite3.Row) -> dict[str, Any]:
+    return _participant_json(row, _tracks_by_participant(db, [row["sid"]])[row["sid"]])
+
+
+def list_participants(
+    db: sqlite3.Connection, room: sqlite3.Row, page: int, limit: int
+) -> dict[str, Any]:
+    total = int(room["num_participants"])
+    offset = (page - 1) * limit
+    items: list[dict[str, Any]] = []
+    if offset < total:
+        rows = db.execute(
+            "SELECT * FROM participants WHERE room_sid = ? ORDER BY joined_at, sid"
+            " LIMIT ? OFFSET ?",
+            (room["sid"], limit, offset),
+        ).fetchall()
+        tracks = _tracks_by_participant(db, [row["sid"] for row in rows])
+        items = [_participant_json(row, tracks[row["sid"]]) for row in rows]
+    return page_json(items, page, limit, total)
+
+
+def update_participant(
+    db: sqlite3.Connection, participant: sqlite3.Row, changes: dict[str, Any]
+) -> None:
+    if "metadata" in changes:
+        db.execute(
+            "UPDATE participants SET metadata = ? WHERE sid = ?",
+            (changes["metadata"], participant["sid"]),
+        )
+    if "name" in changes:
+        db.execute(
+            "UPDATE participants SET name = ? WHERE sid = ?", (changes["name"], participant["sid"])
+        )
+
+
+def join(
+    db: sqlite3.Connection,
+    now: float,
+    *,
+    room_name: str,
+    identity: str,
+    name: str,
+    metadata: str,
+    permission: Permission,
+) -> sqlite3.Row:
+    """A participant joins (creating the room if needed); returns the participant row."""
+    room = find_room(db, room_name)
+    if room is None:
+        room = create_room(db, now, name=room_name)
+    previous = find_participant(db, room, identity)
+    others = room["num_participants"] - (1 if previous is not None else 0)
+    if room["max_participants"] and others >= room["max_participants"]:
+        raise ApiError(
+            403,
+            "room_full",
+            f"room {room_name!r} is full ({room['max_participants']} participants)",
+        )
+    if previous is not None:
+        remove_participant(db, now, room, previous, "duplicate_identity")
+    sid = _ids.participant_sid()
+    sources = (
+        None
+        if permission.can_publish_sources is None
+        else json.dumps(list(permission.can_publish_sources))
+    )
+    db.execute(
+        "INSERT INTO participants (sid, room_sid, identity, name, state, metadata, joined_at,"
+        " can_publish, can_subscribe, can_publish_data, can_update_own_metadata,"
+        " can_publish_sources) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            sid,
+            room["sid"],
+            identity,
+            name,
+            PARTICIPANT_STATE_AFTER_JOIN,
+            metadata,
+            int(now),
+            int(permission.can_publish),
+            int(permission.can_subscribe),
+            int(permission.can_publish_data),
+            int(permission.can_update_own_metadata),
+            sources,
+        ),
+    )
+    db.execute(
+        "UPDATE rooms SET empty_since = NULL, closes_at = NULL WHERE sid = ?", (room["sid"],)
+    )
+    record_event(
+        db,
+        now,
+        "participant.joined",
+        {
+            "roomName": room["name"],
+            "roomSid": room["sid"],
+            "identity": identity,
+            "participantSid": sid,
+            "name": name,
+            "metadata": metadata,
+        },
+    )
+    row: sqlite3.Row = db.execute("SELECT * FROM participants WHERE sid = ?", (sid,)).fetchone()
+    return row
+
+
+def remove_participant(
+    db: sqlite3.Connection,
+    now: float,
+    room: sqlite3.Row,
+    participant: sqlite3.Row,
+    reason: str,
+    *,
+    room_closing: bool = False,
+) -> None:
+    """The participant leaves: its tracks are unpublished, then `participant.left`."""
+    for track in db.execute(
+        "SELECT * FROM tracks WHERE participant_sid = ? ORDER BY rowid", (participant["sid"],)
+    ).fetchall():
+        _delete_track(db, now, room, participant, track)
+    db.execute("DELETE FROM participants WHERE sid = ?", (participant["sid"],))
+    record_event(
+        db,
+        now,
+        "participant.left",
+        {
+            "roomName": room["name"],
+            "roomSid": room["sid"],
+            "identity": participant["identity"],
+            "participantSid": participant["sid"],
+            "reason": reason,
+        },
+    )
+    if room_closing:
+        return
+    remaining = db.execute(
+        "SELECT COUNT(*) FROM participants WHERE room_sid = ?", (room["sid"],)
+    ).fetchone()[0]
+    if remaining == 0:
+        db.execute(
+            "UPDATE rooms SET empty_since = ?, closes_at = ? + empty_timeout WHERE sid = ?",
+            (now, now, room["sid"]),
+        )
+
+
+# ---- tracks ---------------------------------------------------------------------
+
+DEFAULT_SOURCE = {"video": "camera", "audio": "microphone", "data": "unknown"}
+
+
+def publish_track(
+    db: sqlite3.Connection,
+    now: float,
+    room: sqlite3.Row,
+    participant: sqlite3.Row,
+    *,
+    kind: str,
+    source: str | None,
+    name: str,
+) -> dict[str, Any]:
+    """Publish a track, enforcing the participant's grants; returns the Track."""
+    if kind == "data":
+        if not participant["can_publish_data"]:
+            raise ApiError(
+                403, "grant_missing", "participant may not publish data (canPublishData)"
+            )
+    elif not participant["can_publish"]:
+        raise ApiError(403, "grant_missing", "participant may not publish tracks (canPublish)")
+    source = source or DEFAULT_SOURCE[kind]
+    allowed = participant["can_publish_sources"]
+    if allowed is not None and kind != "data" and source not in json.loads(allowed):
+        raise ApiError(
+            403,
+            "grant_missing",
+            f"participant may not publish source {source!r} (canPublishSources)",
+        )
+    sid = _ids.track_sid()
+    db.execute(
+        "INSERT INTO tracks (sid, participant_sid, kind, source, name, muted, published_at)"
+        " VALUES (?, ?, ?, ?, ?, 0, ?)",
+        (sid, participant["sid"], kind, source, name, now),
+    )
+    record_event(
+        db,
+        now,
+        "track.published",
+        {
+            "roomName": room["name"],
+            "identity": participant["identity"],
+            "participantSid": participant["sid"],
+            "trackSid": sid,
+            "kind": kind,
+            "source": source,
+            "name": name,
+        },
+    )
+    return {"sid": sid, "kind": kind, "source": source, "name": name, "muted": False}
+
+
+def unpublish_track(
+    db: sqlite3.Connection,
+    now: float,
+    room: sqlite3.Row,
+    participant: sqlite3.Row,
+    track_sid: str,
+) -> None:
+    track = db.execute(
+        "SELECT * FROM tracks WHERE sid = ? AND participant_sid = ?",
+        (track_sid, participant["sid"]),
+    ).fetchone()
+    if track is None:
+        raise ApiError(
+            404,
+            "track_not_found",
+            f"participant {participant['identity']!r} has no track {track_sid!r}",
+        )
+    _delete_track(db, now, room, participant, track)
+
+
+def _delete_track(
+    db: sqlite3.Connection,
+    now: float,
+    room: sqlite3.Row,
+    participant: sqlite3.Row,
+    track: sqlite3.Row,
+) -> None:
+    db.execute("DELETE FROM tracks WHERE sid = ?", (track["sid"],))
+    record_event(
+        db,
+        now,
+        "track.unpublished",
+        {
+            "roomName": room["name"],
+            "identity": participant["identity"],
+            "participantSid": participant["sid"],
+            "trackSid": track["sid"],
+            "kind": track["kind"],
+            "source": track["source"],
+        },
+    )

@@ -1,0 +1,134 @@
+"""SQLite storage: one connection, used only from the event loop thread.
+
+In memory by default; with a data directory, `DIR/baxcloud.sqlite3` in WAL
+mode so that state (credentials included) survives a restart or a crash.
+Every request runs in one explicit transaction (see `Storage.transaction`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pathlib
+import sqlite3
+from collections.abc import Iterator
+
+DB_FILENAME = "baxcloud.sqlite3"
+SCHEMA_VERSION = "1"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rooms (
+    sid TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    max_participants INTEGER NOT NULL,
+    empty_timeout INTEGER NOT NULL,
+    metadata TEXT NOT NULL,
+    enable_recording INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    empty_since REAL,
+    closes_at REAL
+);
+CREATE INDEX IF NOT EXISTS rooms_by_created ON rooms (created_at, sid);
+CREATE INDEX IF NOT EXISTS rooms_by_closes ON rooms (closes_at) WHERE closes_at IS NOT NULL;
+CREATE TABLE IF NOT EXISTS participants (
+    sid TEXT PRIMARY KEY,
+    room_sid TEXT NOT NULL REFERENCES rooms (sid) ON DELETE CASCADE,
+    identity TEXT NOT NULL,
+    name TEXT NOT NULL,
+    state TEXT NOT NULL,
+    metadata TEXT NOT NULL,
+    joined_at INTEGER NOT NULL,
+    can_publish INTEGER NOT NULL,
+    can_subscribe INTEGER NOT NULL,
+    can_publish_data INTEGER NOT NULL,
+    can_update_own_metadata INTEGER NOT NULL,
+    can_publish_sources TEXT,
+    UNIQUE (room_sid, identity)
+);
+CREATE INDEX IF NOT EXISTS participants_by_joined ON participants (room_sid, joined_at, sid);
+CREATE TABLE IF NOT EXISTS tracks (
+    sid TEXT PRIMARY KEY,
+    participant_sid TEXT NOT NULL REFERENCES participants (sid) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    source TEXT NOT NULL,
+    name TEXT NOT NULL,
+    muted INTEGER NOT NULL,
+    published_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS tracks_by_participant ON tracks (participant_sid);
+CREATE TABLE IF NOT EXISTS events (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS idempotency (
+    key_id TEXT NOT NULL,
+    idem_key TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    body BLOB NOT NULL,
+    created_at REAL NOT NULL,
+    PRIMARY KEY (key_id, idem_key)
+);
+CREATE INDEX IF NOT EXISTS idempotency_by_created ON idempotency (created_at);
+"""
+
+
+class Storage:
+    def __init__(self, data_dir: pathlib.Path | None) -> None:
+        if data_dir is None:
+            target = ":memory:"
+        else:
+            data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            path = data_dir / DB_FILENAME
+            path.touch(mode=0o600, exist_ok=True)  # it holds the API key
+            target = str(path)
+        self.db = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA foreign_keys = ON")
+        if data_dir is not None:
+            self.db.execute("PRAGMA journal_mode = WAL")
+            self.db.execute("PRAGMA synchronous = NORMAL")
+        with self.transaction():
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    self.db.execute(statement)
+            self.db.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
+                (SCHEMA_VERSION,),
+            )
+        if data_dir is not None:
+            with contextlib.suppress(OSError):
+                os.chmod(data_dir / DB_FILENAME, 0o600)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN ... COMMIT, or ROLLBACK on any exception. Must not span an await."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def get_meta(db: sqlite3.Connection, key: str) -> str | None:
+    row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return None if row is None else str(row[0])
+
+
+def set_meta(db: sqlite3.Connection, key: str, value: str) -> None:
+    db.execute(
+        "INSERT INTO meta (key, value) VALUES (?, ?) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (key, value),
+    )

@@ -1,0 +1,137 @@
+"""Hand-written support for the generated blocking client in `_sync_client.py`."""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Awaitable, Mapping
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from ._options import RequestOptions, TimeoutTypes
+from ._pagination import AsyncPager, SyncPage
+from ._sync_bridge import SyncBridge
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+    from ._client import AsyncBaxCloud
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def _shutdown(bridge: SyncBridge, client: AsyncBaxCloud) -> None:
+    bridge.stop(client.aclose())
+
+
+class SyncAPIClient:
+    """Blocking facade over an `AsyncBaxCloud` running on a private loop thread."""
+
+    _async: AsyncBaxCloud
+    _bridge: SyncBridge
+    _parent: SyncAPIClient | None
+    _finalizer: weakref.finalize[Any, Any] | None
+
+    def _attach(self, async_client: AsyncBaxCloud) -> None:
+        self._async = async_client
+        self._bridge = SyncBridge()
+        self._parent = None
+        # Closes the pool and stops the loop thread when the client is closed,
+        # garbage-collected, or still open at interpreter exit.
+        self._finalizer = weakref.finalize(self, _shutdown, self._bridge, async_client)
+
+    def _run(self, awaitable: Awaitable[T]) -> T:
+        return self._bridge.run(awaitable)
+
+    @property
+    def base_url(self) -> str:
+        return self._async.base_url
+
+    @property
+    def timeout(self) -> TimeoutTypes:
+        return self._async.timeout
+
+    @property
+    def max_retries(self) -> int:
+        return self._async.max_retries
+
+    @property
+    def webhook_secret(self) -> str | None:
+        return self._async.webhook_secret
+
+    @property
+    def api_key_id(self) -> str:
+        return self._async.api_key_id
+
+    def with_options(
+        self,
+        *,
+        timeout: TimeoutTypes | None = None,
+        max_retries: int | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        base_url: str | None = None,
+    ) -> Self:
+        """A copy with some settings changed, sharing this client's pool and loop thread.
+
+        Closing the original closes the copies' pool too; closing a copy does nothing.
+        """
+        clone = object.__new__(type(self))
+        clone._async = self._async.with_options(
+            timeout=timeout,
+            max_retries=max_retries,
+            default_headers=default_headers,
+            base_url=base_url,
+        )
+        clone._bridge = self._bridge
+        clone._parent = self  # keeps the original (and so the pool) alive
+        clone._finalizer = None
+        return clone
+
+    def close(self) -> None:
+        """Close the connection pool and stop the loop thread (idempotent)."""
+        if self._finalizer is not None:
+            self._finalizer()
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        cast_to: type[T],
+        body: Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | None = None,
+        options: RequestOptions | None = None,
+    ) -> T:
+        return self._run(
+            self._async._request(
+                method, path, cast_to=cast_to, body=body, params=params, options=options
+            )
+        )
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return repr(self._async).replace("AsyncBaxCloud", type(self).__name__, 1)
+
+
+class SyncResource(Generic[R]):
+    """Base of the generated blocking namespaces."""
+
+    def __init__(self, client: SyncAPIClient, async_resource: R) -> None:
+        self._client = client
+        self._async = async_resource
+
+    def _run(self, awaitable: Awaitable[T]) -> T:
+        return self._client._run(awaitable)
+
+    def _page(self, pager: AsyncPager[T]) -> SyncPage[T]:
+        return SyncPage(page=self._client._run(pager), runner=self._client)

@@ -1,0 +1,44 @@
+"""Developer sessions: `nox -s tests lint typecheck generate bench`."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["tests", "lint", "typecheck", "generate"]
+nox.options.reuse_existing_virtualenvs = True
+
+
+@nox.session(python="3.11")
+def tests(session: nox.Session) -> None:
+    """The test suite against the local server (as README and CI run it)."""
+    session.install("-e", ".[test]")
+    session.run("python", "-m", "pytest", "-q", *session.posargs)
+
+
+@nox.session(python="3.11")
+def lint(session: nox.Session) -> None:
+    """ruff lint and format check."""
+    session.install("ruff")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python="3.11")
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict on the package."""
+    session.install("-e", ".[dev]")
+    session.run("mypy", "--strict", "baxcloud")
+
+
+@nox.session(python="3.11")
+def generate(session: nox.Session) -> None:
+    """Fail if the generated blocking client is stale."""
+    session.install("-e", ".", "ruff")
+    session.run("python", "scripts/generate_sync.py", "--check")
+
+
+@nox.session(python="3.11")
+def bench(session: nox.Session) -> None:
+    """Benchmarks: ratios against raw httpx and peers, measured in one run."""
+    session.install("-e", ".[server]", "livekit-api")
+    session.run("python", "benchmarks/run.py", *session.posargs)

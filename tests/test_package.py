@@ -1,0 +1,100 @@
+"""Packaging promises: cheap import, public names, version, CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from importlib.metadata import version
+from pathlib import Path
+
+import baxcloud
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_import_does_not_load_the_server_or_its_dependencies() -> None:
+    code = (
+        "import sys, baxcloud; "
+        "heavy = [m for m in ('baxcloud._server', 'baxcloud.testing', 'baxcloud._cli', "
+        "'starlette', 'uvicorn', 'sqlite3', '_sqlite3', 'jwt') if m in sys.modules]; "
+        "print(','.join(heavy))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == ""
+
+
+def test_version_comes_from_package_metadata() -> None:
+    assert baxcloud.__version__ == version("baxcloud")
+
+
+def test_public_names() -> None:
+    for name in baxcloud.__all__:
+        assert getattr(baxcloud, name) is not None
+    assert issubclass(baxcloud.APITimeoutError, baxcloud.APIConnectionError)
+    assert issubclass(baxcloud.RateLimitError, baxcloud.APIStatusError)
+    assert issubclass(baxcloud.WebhookVerificationError, baxcloud.BaxCloudError)
+    assert (ROOT / "baxcloud" / "py.typed").exists()
+
+
+def test_demo_runs_against_an_embedded_server() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BAXCLOUD_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "baxcloud", "demo"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    for expected in (
+        "Started an embedded local BaxCloud server",
+        "created 'team-standup'",
+        "Room Host (host-1) joined",
+        "Viewer (viewer-42) joined",
+        "verified viewer token: can_publish=False",
+        "participants now: ['host-1']",
+        'metadata={"status": "active"}',
+        "gone: room_not_found",
+        "Done: every step succeeded.",
+    ):
+        assert expected in out, expected
+    assert "eyJ" not in out  # no token is printed
+
+
+def test_dev_server_prints_working_credentials(tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "baxcloud", "dev", "--port", "0", "--data", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        settings: dict[str, str] = {}
+        while len(settings) < 3:
+            line = proc.stdout.readline()
+            assert line, "dev server exited early"
+            if "=" in line and line.strip().startswith("BAXCLOUD_"):
+                key, _, value = line.strip().partition("=")
+                settings[key] = value
+        client = baxcloud.BaxCloud(
+            api_key=settings["BAXCLOUD_API_KEY"], base_url=settings["BAXCLOUD_BASE_URL"]
+        )
+        with client:
+            assert client.rooms.create(name="from-cli").name == "from-cli"
+        assert settings["BAXCLOUD_WEBHOOK_SECRET"].startswith("whsec_")
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    # With --data the credentials and the room survive a restart.
+    from baxcloud.testing import LocalServer
+
+    with LocalServer(data_dir=tmp_path) as restarted:
+        assert restarted.api_key == settings["BAXCLOUD_API_KEY"]
+        with restarted.client() as client:
+            assert client.rooms.get("from-cli").name == "from-cli"
