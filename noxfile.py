@@ -18,7 +18,7 @@ def tests(session: nox.Session) -> None:
 @nox.session(python="3.11")
 def lint(session: nox.Session) -> None:
     """ruff lint and format check."""
-    session.install("ruff")
+    session.install("ruff==0.17.6")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
 
@@ -33,7 +33,7 @@ def typecheck(session: nox.Session) -> None:
 @nox.session(python="3.11")
 def generate(session: nox.Session) -> None:
     """Fail if the generated blocking client is stale."""
-    session.install("-e", ".", "ruff")
+    session.install("-e", ".", "ruff==0.17.6")
     session.run("python", "scripts/generate_sync.py", "--check")
 
 

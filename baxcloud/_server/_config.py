@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import os
 import pathlib
 import secrets
 import sqlite3
@@ -17,6 +18,10 @@ from ._ids import random_token
 from ._storage import get_meta, set_meta
 
 WEBHOOK_SECRET_PREFIX = "whsec_"  # noqa: S105 (a prefix, not a secret)
+
+
+def _optional_path(value: str | os.PathLike[str] | None) -> pathlib.Path | None:
+    return None if value is None else pathlib.Path(value)
 
 
 @attrs.frozen(kw_only=True)
@@ -33,7 +38,7 @@ class ServerConfig:
 
     api_key: str | None = attrs.field(default=None, repr=False)
     webhook_secret: str | None = attrs.field(default=None, repr=False)
-    data_dir: pathlib.Path | None = None
+    data_dir: pathlib.Path | None = attrs.field(default=None, converter=_optional_path)
     manual_clock: bool = False
     start_time: float | None = None
 

@@ -1059,7 +1059,7 @@ async def test_data_dir_persists_state_and_credentials(tmp_path: pathlib.Path) -
         second.close()
 
     explicit = generate_api_key()
-    third = LocalBaxCloudApp(ServerConfig(data_dir=data, api_key=explicit))
+    third = LocalBaxCloudApp(ServerConfig(data_dir=str(data), api_key=explicit))
     try:
         assert third.api_key == explicit
         assert third.webhook_secret == first.webhook_secret
