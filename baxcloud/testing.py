@@ -13,7 +13,6 @@ do, through the server's `/_dev` endpoints. Requires the `server` extra.
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from pathlib import Path
@@ -82,37 +81,26 @@ class LocalServer:
         """Start serving; returns once the server accepts connections."""
         if self._admin is not None:  # already running, or connected to a remote one
             return self
-        import uvicorn
-
-        from ._server import LocalBaxCloudApp
+        from ._server import LocalBaxCloudApp, create_uvicorn_server
 
         app = LocalBaxCloudApp(self._config)
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self._host, self._port))
-        port = sock.getsockname()[1]
-        config = uvicorn.Config(
-            app.asgi, log_level="warning", access_log=False, lifespan="on", loop="asyncio"
-        )
-        server = uvicorn.Server(config)
-        thread = threading.Thread(
-            target=server.run,
-            kwargs={"sockets": [sock]},
-            name="baxcloud-local-server",
-            daemon=True,
-        )
+        ready = threading.Event()
+
+        def on_ready(base_url: str, _: LocalBaxCloudApp) -> None:
+            self.base_url = base_url
+            ready.set()
+
+        server = create_uvicorn_server(app, host=self._host, port=self._port, on_ready=on_ready)
+        thread = threading.Thread(target=server.run, name="baxcloud-local-server", daemon=True)
         thread.start()
         deadline = time.monotonic() + _STARTUP_TIMEOUT
-        while not server.started:
+        while not ready.wait(0.01):
             if not thread.is_alive() or time.monotonic() > deadline:
                 server.should_exit = True
-                sock.close()
+                thread.join(_STARTUP_TIMEOUT)
                 app.close()
                 raise BaxCloudError("the local BaxCloud server failed to start")
-            time.sleep(0.005)
         self._app, self._uvicorn, self._thread = app, server, thread
-        self._sock = sock
-        self.base_url = f"http://{self._host}:{port}"
         self._admin = self.client(max_retries=0)
         return self
 
@@ -124,8 +112,7 @@ class LocalServer:
         if self._thread is None:
             return
         self._uvicorn.should_exit = True
-        self._thread.join(10)
-        self._sock.close()
+        self._thread.join(_STARTUP_TIMEOUT)
         assert self._app is not None
         self._app.close()
         self._thread = None
