@@ -16,7 +16,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -41,6 +41,21 @@ def side_by_side(rounds: int, pairs: dict[str, Callable[[], float]]) -> dict[str
     for _ in range(rounds):
         for name, run in pairs.items():
             value = run()
+            best[name] = min(best.get(name, value), value)
+    return best
+
+
+async def async_side_by_side(
+    rounds: int, number: int, pairs: dict[str, Callable[[], Awaitable[Any]]]
+) -> dict[str, float]:
+    """`side_by_side` for coroutine functions: seconds per call, best round of each."""
+    best: dict[str, float] = {}
+    for _ in range(rounds):
+        for name, call in pairs.items():
+            start = time.perf_counter()
+            for _ in range(number):
+                await call()
+            value = (time.perf_counter() - start) / number
             best[name] = min(best.get(name, value), value)
     return best
 
@@ -173,24 +188,12 @@ def bench_async_overhead(quick: bool) -> None:
             http_client=httpx.AsyncClient(transport=transport),
         )
 
-        async def ours() -> float:
-            start = time.perf_counter()
-            for _ in range(number):
-                await client.rooms.get("room")
-            return (time.perf_counter() - start) / number
+        async def raw_get() -> Any:
+            return json.loads((await raw.get("/v1/rooms/room")).content)
 
-        async def baseline() -> float:
-            start = time.perf_counter()
-            for _ in range(number):
-                json.loads((await raw.get("/v1/rooms/room")).content)
-            return (time.perf_counter() - start) / number
-
-        best: dict[str, float] = {}
-        for _ in range(5):
-            for name, run in (("ours", ours), ("raw", baseline)):
-                value = await run()
-                best[name] = min(best.get(name, value), value)
-        return best
+        return await async_side_by_side(
+            5, number, {"ours": lambda: client.rooms.get("room"), "raw": raw_get}
+        )
 
     best = asyncio.run(main())
     ratio = best["ours"] / best["raw"]
@@ -224,24 +227,12 @@ def bench_loopback(quick: bool) -> None:
                 httpx.AsyncClient(base_url=server.base_url, headers=headers) as araw,
             ):
 
-                async def ours() -> float:
-                    start = time.perf_counter()
-                    for _ in range(number):
-                        await aclient.rooms.get("bench")
-                    return (time.perf_counter() - start) / number
+                async def raw_get() -> Any:
+                    return (await araw.get("/v1/rooms/bench")).json()
 
-                async def baseline() -> float:
-                    start = time.perf_counter()
-                    for _ in range(number):
-                        (await araw.get("/v1/rooms/bench")).json()
-                    return (time.perf_counter() - start) / number
-
-                best: dict[str, float] = {}
-                for _ in range(5):
-                    for name, run in (("ours", ours), ("raw", baseline)):
-                        value = await run()
-                        best[name] = min(best.get(name, value), value)
-                return best
+                return await async_side_by_side(
+                    5, number, {"ours": lambda: aclient.rooms.get("bench"), "raw": raw_get}
+                )
 
         best = asyncio.run(run_async())
         ratio = best["ours"] / best["raw"]
