@@ -23,11 +23,19 @@ from ._errors import (
     WebhookVerificationError,
 )
 from ._models import (
+    AutoStreamConfig,
+    DownloadUrl,
+    Egress,
+    EgressFile,
+    EgressStream,
     Grants,
+    Ingress,
     Participant,
     ParticipantPermission,
     ParticipantToken,
+    Recording,
     Room,
+    StreamDestination,
     TokenClaims,
     Track,
 )
@@ -39,6 +47,14 @@ if TYPE_CHECKING:
     __version__: str
 
 __all__ = [
+    "StreamDestination",
+    "Recording",
+    "Ingress",
+    "EgressStream",
+    "EgressFile",
+    "Egress",
+    "DownloadUrl",
+    "AutoStreamConfig",
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",

@@ -249,7 +249,7 @@ class AsyncAPIClient:
                     ) from exc
                 return data if cast_to is dict else structure(data, cast_to)
 
-            error = _make_status_error(response, request_id)
+            error = make_status_error(response, request_id)
             if retries_done < max_retries and _retry.should_retry(response, error.code):
                 retries_done = await self._pause(
                     method,
@@ -276,7 +276,7 @@ class AsyncAPIClient:
         return retries_done + 1
 
 
-def _make_status_error(response: httpx.Response, request_id: str | None) -> APIStatusError:
+def make_status_error(response: httpx.Response, request_id: str | None) -> APIStatusError:
     code, message = f"http_{response.status_code}", response.reason_phrase
     details: tuple[ErrorDetail, ...] = ()
     try:

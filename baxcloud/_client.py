@@ -8,7 +8,10 @@ from typing import TYPE_CHECKING
 
 from ._base_client import AsyncAPIClient
 from ._options import TimeoutTypes
+from ._resources.egress import AsyncEgress
+from ._resources.ingress import AsyncIngress
 from ._resources.participants import AsyncParticipants
+from ._resources.recordings import AsyncRecordings
 from ._resources.rooms import AsyncRooms
 from ._resources.tokens import AsyncTokens
 
@@ -45,6 +48,18 @@ class AsyncBaxCloud(AsyncAPIClient):
     @cached_property
     def tokens(self) -> AsyncTokens:
         return AsyncTokens(self)
+
+    @cached_property
+    def recordings(self) -> AsyncRecordings:
+        return AsyncRecordings(self)
+
+    @cached_property
+    def egress(self) -> AsyncEgress:
+        return AsyncEgress(self)
+
+    @cached_property
+    def ingress(self) -> AsyncIngress:
+        return AsyncIngress(self)
 
     def with_options(
         self,

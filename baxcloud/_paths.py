@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
+import attrs
+
 from ._converter import camel
+
+M = TypeVar("M")
 
 MAX_METADATA_BYTES = 64 * 1024
 
@@ -75,3 +79,22 @@ def check_str(value: object, name: str) -> str:
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a string, not {type(value).__name__}")
     return value
+
+
+def optional_str(value: object, name: str) -> str | None:
+    return None if value is None else check_str(value, name)
+
+
+def model_argument(value: M | Mapping[str, Any], cls: type[M], name: str) -> M:
+    """Accept the model itself, or a mapping of its snake_case fields (unknown keys: TypeError)."""
+    if isinstance(value, cls):
+        return value
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{name} must be a {cls.__name__} or a mapping, not {type(value).__name__}")
+    known = {a.name for a in attrs.fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(str(k) for k in value if k not in known)
+    if unknown:
+        raise TypeError(
+            f"unknown {name} key(s): {', '.join(unknown)}; expected some of {sorted(known)}"
+        )
+    return cls(**value)

@@ -10,25 +10,52 @@ from typing import TYPE_CHECKING
 from ._base_client import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
 from ._client import AsyncBaxCloud
 from ._pagination import SyncPage
+from ._resources.egress import AsyncEgress
+from ._resources.ingress import AsyncIngress
 from ._resources.participants import AsyncParticipants
+from ._resources.recordings import AsyncRecordings
 from ._resources.rooms import AsyncRooms
 from ._resources.tokens import AsyncTokens
 from ._sync_base import SyncAPIClient, SyncResource
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    import builtins
+    import os
+    from collections.abc import Mapping, Sequence
+    from pathlib import Path
     from typing import Any
 
     import httpx
     from typing_extensions import Unpack
 
-    from ._models import Grants, Participant, ParticipantToken, Room, TokenClaims
+    from ._download import ProgressCallback
+    from ._models import (
+        AutoStreamConfig,
+        DownloadUrl,
+        Egress,
+        EgressFile,
+        EgressLayout,
+        EgressMode,
+        EgressQuality,
+        EgressStatus,
+        EgressStream,
+        FileType,
+        Grants,
+        Ingress,
+        IngressInputType,
+        Participant,
+        ParticipantToken,
+        Recording,
+        RecordingStatus,
+        Room,
+        TokenClaims,
+    )
     from ._options import RequestOptions, TimeoutTypes
 
 __all__ = ["BaxCloud"]
 
 
-class Rooms(SyncResource[AsyncRooms]):
+class SyncRooms(SyncResource[AsyncRooms]):
     """Rooms: create, inspect, update and delete (contract A.6)."""
 
     def create(
@@ -101,7 +128,7 @@ class Rooms(SyncResource[AsyncRooms]):
         return self._run(self._async.update_metadata(name, metadata, **options))
 
 
-class Participants(SyncResource[AsyncParticipants]):
+class SyncParticipants(SyncResource[AsyncParticipants]):
     """Participants of a room (contract A.7)."""
 
     def list(
@@ -149,7 +176,7 @@ class Participants(SyncResource[AsyncParticipants]):
         return self._run(self._async.update_metadata(room_name, identity, metadata, **options))
 
 
-class Tokens(SyncResource[AsyncTokens]):
+class SyncTokens(SyncResource[AsyncTokens]):
     """Participant access tokens, minted and checked locally (contract A.8)."""
 
     def create(
@@ -194,6 +221,295 @@ class Tokens(SyncResource[AsyncTokens]):
         return self._async.verify(token)
 
 
+class SyncRecordings(SyncResource[AsyncRecordings]):
+    """Cloud recordings of rooms (contract A.9)."""
+
+    def start(
+        self, *, room_name: str, file_type: FileType = "MP4", **options: Unpack[RequestOptions]
+    ) -> Recording:
+        """Start recording a room.
+
+        Args:
+            room_name: the room to record.
+            file_type: "MP4" (default), "OGG" or "WEBM".
+
+        Raises:
+            NotFoundError: `room_not_found`.
+            ConflictError: `recording_already_active`.
+        """
+        return self._run(self._async.start(room_name=room_name, file_type=file_type, **options))
+
+    def stop(self, egress_id: str, **options: Unpack[RequestOptions]) -> Recording:
+        """Stop a recording by the id of the egress that produces it (`Recording.egress_id`).
+
+        The returned recording is `ending`; it becomes `completed` once its file is ready.
+
+        Raises:
+            ConflictError: `egress_not_active`.
+        """
+        return self._run(self._async.stop(egress_id, **options))
+
+    def list(
+        self,
+        *,
+        status: RecordingStatus | None = None,
+        room_name: str | None = None,
+        page: int | None = None,
+        limit: int | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> SyncPage[Recording]:
+        """List recordings, oldest first, optionally filtered by status and room.
+
+        Returns the first page (from the async client: await it). Iterating the
+        result (`async for` with the async client) walks every recording.
+        """
+        return self._page(
+            self._async.list(status=status, room_name=room_name, page=page, limit=limit, **options)
+        )
+
+    def list_active(
+        self, room_name: str | None = None, **options: Unpack[RequestOptions]
+    ) -> builtins.list[Recording]:
+        """Every recording that is running now (not paged), optionally for one room."""
+        return self._run(self._async.list_active(room_name, **options))
+
+    def get(self, recording_id: str, **options: Unpack[RequestOptions]) -> Recording:
+        """Get a recording.
+
+        Raises:
+            NotFoundError: `recording_not_found`.
+        """
+        return self._run(self._async.get(recording_id, **options))
+
+    def get_download_url(
+        self, recording_id: str, *, expires_in: int = 3600, **options: Unpack[RequestOptions]
+    ) -> DownloadUrl:
+        """A pre-signed URL for a completed recording's file, valid for `expires_in` seconds.
+
+        Anyone holding the URL can download the file until it expires (60 s to 7 days).
+
+        Raises:
+            ConflictError: `recording_not_ready` unless the recording is completed.
+        """
+        return self._run(
+            self._async.get_download_url(recording_id, expires_in=expires_in, **options)
+        )
+
+    def download(
+        self,
+        recording_id: str,
+        destination: str | os.PathLike[str],
+        *,
+        progress: ProgressCallback | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> Path:
+        """Download a completed recording's file to `destination`; returns the file's path.
+
+        The file streams to disk in chunks (constant memory for any size) through
+        `<destination>.part`, renamed into place once complete. An interrupted
+        transfer resumes where it stopped with an HTTP Range request (also on a
+        later call, from a `.part` file left behind), fetching a fresh URL if the
+        old one expired. If `destination` is a directory, the recording's own
+        filename is used inside it.
+
+        Args:
+            progress: called as `progress(bytes_done, bytes_total)` as data arrives.
+        """
+        return self._run(
+            self._async.download(recording_id, destination, progress=progress, **options)
+        )
+
+
+class SyncEgress(SyncResource[AsyncEgress]):
+    """Stream out: record rooms and/or stream them to RTMP destinations (contract A.10)."""
+
+    def start(
+        self,
+        *,
+        room_name: str,
+        mode: EgressMode,
+        layout: EgressLayout | None = None,
+        quality: EgressQuality | None = None,
+        file: EgressFile | Mapping[str, Any] | None = None,
+        stream: EgressStream | Mapping[str, Any] | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> Egress:
+        """Start recording and/or streaming a room.
+
+        Args:
+            room_name: the room to capture.
+            mode: "record", "stream" or "both".
+            layout: "speaker" (default), "grid" or "single-speaker".
+            quality: "480p", "720p" (default) or "1080p".
+            file: required for "record" and "both": `EgressFile` or `{"file_type": "MP4"}`.
+            stream: required for "stream" and "both": `EgressStream` or
+                `{"urls": ["rtmp://..."]}` with 1-5 RTMP(S) URLs including their stream keys.
+
+        Raises:
+            NotFoundError: `room_not_found`.
+            UnprocessableEntityError: invalid combination or URLs (see `details`).
+        """
+        return self._run(
+            self._async.start(
+                room_name=room_name,
+                mode=mode,
+                layout=layout,
+                quality=quality,
+                file=file,
+                stream=stream,
+                **options,
+            )
+        )
+
+    def stop(self, egress_id: str, **options: Unpack[RequestOptions]) -> Egress:
+        """Stop an egress; it moves to `ending`, then `completed`.
+
+        Raises:
+            ConflictError: `egress_not_active`.
+        """
+        return self._run(self._async.stop(egress_id, **options))
+
+    def get(self, egress_id: str, **options: Unpack[RequestOptions]) -> Egress:
+        """Get an egress and the status of each of its destinations.
+
+        Raises:
+            NotFoundError: `egress_not_found`.
+        """
+        return self._run(self._async.get(egress_id, **options))
+
+    def list(
+        self,
+        *,
+        room_name: str | None = None,
+        status: EgressStatus | None = None,
+        page: int | None = None,
+        limit: int | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> SyncPage[Egress]:
+        """List egress, oldest first, optionally filtered by room and status.
+
+        Returns the first page (from the async client: await it). Iterating the
+        result (`async for` with the async client) walks every egress.
+        """
+        return self._page(
+            self._async.list(room_name=room_name, status=status, page=page, limit=limit, **options)
+        )
+
+    def delete(self, egress_id: str, **options: Unpack[RequestOptions]) -> None:
+        """Delete a finished egress record.
+
+        Raises:
+            ConflictError: `egress_active` while it is still running.
+        """
+        return self._run(self._async.delete(egress_id, **options))
+
+    def get_auto_stream_config(self, **options: Unpack[RequestOptions]) -> AutoStreamConfig:
+        """The project's auto-stream rules."""
+        return self._run(self._async.get_auto_stream_config(**options))
+
+    def update_auto_stream_config(
+        self,
+        *,
+        enabled: bool | None = None,
+        mode: EgressMode | None = None,
+        quality: EgressQuality | None = None,
+        layout: EgressLayout | None = None,
+        min_participants: int | None = None,
+        file_type: FileType | None = None,
+        stream_urls: Sequence[str] | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> AutoStreamConfig:
+        """Change some auto-stream rules; only the arguments given are sent.
+
+        When enabled, an egress with these settings starts in a room as soon as it
+        reaches `min_participants` participants, once per room session.
+        """
+        return self._run(
+            self._async.update_auto_stream_config(
+                enabled=enabled,
+                mode=mode,
+                quality=quality,
+                layout=layout,
+                min_participants=min_participants,
+                file_type=file_type,
+                stream_urls=stream_urls,
+                **options,
+            )
+        )
+
+
+class SyncIngress(SyncResource[AsyncIngress]):
+    """Stream in: RTMP (OBS) and WHIP endpoints that publish into a room (contract A.11)."""
+
+    def create(
+        self,
+        *,
+        input_type: IngressInputType,
+        room_name: str,
+        participant_identity: str,
+        participant_name: str | None = None,
+        enable_transcoding: bool | None = None,
+        bypass_transcoding: bool | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> Ingress:
+        """Create an ingress endpoint.
+
+        Args:
+            input_type: "RTMP_INPUT" (an `rtmps_url` and `stream_key` for OBS) or
+                "WHIP_INPUT" (a `whip_url` and bearer `token`).
+            room_name: the room the stream is published into.
+            participant_identity: identity of the participant that carries the stream.
+            participant_name: its display name.
+            enable_transcoding: transcode the input into simulcast layers.
+            bypass_transcoding: WHIP only, and not together with `enable_transcoding`.
+
+        Raises:
+            UnprocessableEntityError: an invalid combination (see `details`).
+        """
+        return self._run(
+            self._async.create(
+                input_type=input_type,
+                room_name=room_name,
+                participant_identity=participant_identity,
+                participant_name=participant_name,
+                enable_transcoding=enable_transcoding,
+                bypass_transcoding=bypass_transcoding,
+                **options,
+            )
+        )
+
+    def list(
+        self,
+        *,
+        room_name: str | None = None,
+        page: int | None = None,
+        limit: int | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> SyncPage[Ingress]:
+        """List ingress endpoints, oldest first, optionally for one room.
+
+        Returns the first page (from the async client: await it). Iterating the
+        result (`async for` with the async client) walks every endpoint.
+        """
+        return self._page(self._async.list(room_name=room_name, page=page, limit=limit, **options))
+
+    def get(self, ingress_id: str, **options: Unpack[RequestOptions]) -> Ingress:
+        """Get an ingress endpoint and its status.
+
+        Raises:
+            NotFoundError: `ingress_not_found`.
+        """
+        return self._run(self._async.get(ingress_id, **options))
+
+    def delete(self, ingress_id: str, **options: Unpack[RequestOptions]) -> None:
+        """Delete an ingress endpoint; a live stream on it ends first.
+
+        Raises:
+            NotFoundError: `ingress_not_found`.
+        """
+        return self._run(self._async.delete(ingress_id, **options))
+
+
 class BaxCloud(SyncAPIClient):
     """The blocking BaxCloud client.
 
@@ -232,13 +548,25 @@ class BaxCloud(SyncAPIClient):
         )
 
     @cached_property
-    def rooms(self) -> Rooms:
-        return Rooms(self, self._async.rooms)
+    def rooms(self) -> SyncRooms:
+        return SyncRooms(self, self._async.rooms)
 
     @cached_property
-    def participants(self) -> Participants:
-        return Participants(self, self._async.participants)
+    def participants(self) -> SyncParticipants:
+        return SyncParticipants(self, self._async.participants)
 
     @cached_property
-    def tokens(self) -> Tokens:
-        return Tokens(self, self._async.tokens)
+    def tokens(self) -> SyncTokens:
+        return SyncTokens(self, self._async.tokens)
+
+    @cached_property
+    def recordings(self) -> SyncRecordings:
+        return SyncRecordings(self, self._async.recordings)
+
+    @cached_property
+    def egress(self) -> SyncEgress:
+        return SyncEgress(self, self._async.egress)
+
+    @cached_property
+    def ingress(self) -> SyncIngress:
+        return SyncIngress(self, self._async.ingress)

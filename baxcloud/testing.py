@@ -21,7 +21,15 @@ from typing import TYPE_CHECKING, Any
 
 from ._client import AsyncBaxCloud
 from ._errors import BaxCloudError
-from ._models import Participant, ParticipantToken, Track, TrackKind, TrackSource
+from ._models import (
+    Egress,
+    Ingress,
+    Participant,
+    ParticipantToken,
+    Track,
+    TrackKind,
+    TrackSource,
+)
 from ._paths import body
 from ._sync_client import BaxCloud
 
@@ -260,6 +268,35 @@ class LocalServer:
             identity=identity,
             track_sid=track_sid,
         )
+
+    def connect_ingress(self, ingress_id: str) -> Ingress:
+        """Start pushing media into an ingress, as OBS or a WHIP client would.
+
+        The ingress goes INACTIVE -> BUFFERING -> ACTIVE and its participant joins the room.
+        """
+        result: Ingress = self._sim("POST", "/_dev/connect-ingress", Ingress, ingress_id=ingress_id)
+        return result
+
+    def disconnect_ingress(self, ingress_id: str) -> Ingress:
+        """Stop pushing media into an ingress (its participant leaves)."""
+        result: Ingress = self._sim(
+            "POST", "/_dev/disconnect-ingress", Ingress, ingress_id=ingress_id
+        )
+        return result
+
+    def fail_ingress(self, ingress_id: str, error: str) -> Ingress:
+        """Make a live ingress fail with `error`."""
+        result: Ingress = self._sim(
+            "POST", "/_dev/fail-ingress", Ingress, ingress_id=ingress_id, error=error
+        )
+        return result
+
+    def fail_egress(self, egress_id: str, error: str) -> Egress:
+        """Make a running egress (and its recording, if any) fail with `error`."""
+        result: Egress = self._sim(
+            "POST", "/_dev/fail-egress", Egress, egress_id=egress_id, error=error
+        )
+        return result
 
     def advance_clock(self, seconds: float) -> float:
         """Move a manual clock forward (see `manual_clock`); returns the new time."""

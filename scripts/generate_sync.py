@@ -32,7 +32,8 @@ HEADER = '''\
 
 
 def sync_name(name: str) -> str:
-    return name[len("Async") :] if name.startswith("Async") else name
+    """`AsyncRooms` -> `SyncRooms` (plain `Egress` would collide with the model)."""
+    return "Sync" + name[len("Async") :] if name.startswith("Async") else name
 
 
 def module_path(module: str, level: int, importer: Path) -> Path:

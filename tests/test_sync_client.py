@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from functools import cached_property
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,13 @@ from baxcloud import AsyncBaxCloud, BaxCloud, BaxCloudError
 from baxcloud.testing import LocalServer
 
 ROOT = Path(__file__).resolve().parent.parent
-NAMESPACES = ["rooms", "participants", "tokens"]
+NAMESPACES = sorted(
+    name for name, attr in vars(AsyncBaxCloud).items() if isinstance(attr, cached_property)
+)
+
+
+def test_every_namespace_is_covered() -> None:
+    assert {"rooms", "participants", "tokens", "recordings", "egress", "ingress"} <= set(NAMESPACES)
 
 
 def public_methods(obj: object) -> dict[str, object]:

@@ -4,34 +4,16 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
-import attrs
-
 from .._converter import unstructure
 from .._errors import TokenVerificationError
 from .._models import Grants, ParticipantToken, TokenClaims
-from .._paths import check_int, check_str, optional_metadata
+from .._paths import check_int, check_str, model_argument, optional_metadata
 from .._resource import AsyncResource
 from .._tokens import MAX_TTL_SECONDS, MIN_TTL_SECONDS, mint_token, verify_token
 
 __all__ = ["AsyncTokens"]
 
-_GRANT_NAMES = frozenset(a.name for a in attrs.fields(Grants))
 MAX_ROOM_NAME_LENGTH = 256
-
-
-def _grants(value: Grants | Mapping[str, Any] | None) -> Grants:
-    if value is None:
-        return Grants()
-    if isinstance(value, Grants):
-        return value
-    if not isinstance(value, Mapping):
-        raise TypeError(f"grants must be a Grants or a mapping, not {type(value).__name__}")
-    unknown = sorted(str(k) for k in value if k not in _GRANT_NAMES)
-    if unknown:
-        raise TypeError(
-            f"unknown grant(s): {', '.join(unknown)}; expected some of {sorted(_GRANT_NAMES)}"
-        )
-    return Grants(**value)
 
 
 def _utc(seconds: float) -> datetime:
@@ -70,7 +52,8 @@ class AsyncTokens(AsyncResource):
             raise ValueError("participant_identity must not be empty")
         name = "" if participant_name is None else check_str(participant_name, "participant_name")
         check_int(ttl, "ttl", minimum=MIN_TTL_SECONDS, maximum=MAX_TTL_SECONDS)
-        video = {k: v for k, v in unstructure(_grants(grants)).items() if v is not None}
+        chosen = Grants() if grants is None else model_argument(grants, Grants, "grants")
+        video = {k: v for k, v in unstructure(chosen).items() if v is not None}
         video = {"room": room_name, "roomJoin": True, **video}
         key = self._client._api_key
         token, expires = mint_token(

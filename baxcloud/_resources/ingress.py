@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .._models import Ingress, IngressInputType
+from .._options import RequestOptions
+from .._pagination import AsyncPager
+from .._paths import body, check_bool, check_str, optional_str, path, segment
+from .._resource import AsyncResource
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+__all__ = ["AsyncIngress"]
+
+
+def _ingress_path(ingress_id: str) -> str:
+    return path("v1", "ingress", segment(ingress_id, "ingress_id"))
+
+
+def _optional_bool(value: bool | None, name: str) -> bool | None:
+    return None if value is None else check_bool(value, name)
+
+
+class AsyncIngress(AsyncResource):
+    """Stream in: RTMP (OBS) and WHIP endpoints that publish into a room (contract A.11)."""
+
+    async def create(
+        self,
+        *,
+        input_type: IngressInputType,
+        room_name: str,
+        participant_identity: str,
+        participant_name: str | None = None,
+        enable_transcoding: bool | None = None,
+        bypass_transcoding: bool | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> Ingress:
+        """Create an ingress endpoint.
+
+        Args:
+            input_type: "RTMP_INPUT" (an `rtmps_url` and `stream_key` for OBS) or
+                "WHIP_INPUT" (a `whip_url` and bearer `token`).
+            room_name: the room the stream is published into.
+            participant_identity: identity of the participant that carries the stream.
+            participant_name: its display name.
+            enable_transcoding: transcode the input into simulcast layers.
+            bypass_transcoding: WHIP only, and not together with `enable_transcoding`.
+
+        Raises:
+            UnprocessableEntityError: an invalid combination (see `details`).
+        """
+        return await self._client._request(
+            "POST",
+            "/v1/ingress",
+            cast_to=Ingress,
+            body=body(
+                input_type=check_str(input_type, "input_type"),
+                room_name=check_str(room_name, "room_name"),
+                participant_identity=check_str(participant_identity, "participant_identity"),
+                participant_name=optional_str(participant_name, "participant_name"),
+                enable_transcoding=_optional_bool(enable_transcoding, "enable_transcoding"),
+                bypass_transcoding=_optional_bool(bypass_transcoding, "bypass_transcoding"),
+            ),
+            options=options,
+        )
+
+    def list(
+        self,
+        *,
+        room_name: str | None = None,
+        page: int | None = None,
+        limit: int | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncPager[Ingress]:
+        """List ingress endpoints, oldest first, optionally for one room.
+
+        Returns the first page (from the async client: await it). Iterating the
+        result (`async for` with the async client) walks every endpoint.
+        """
+        return self._paginate(
+            "/v1/ingress",
+            Ingress,
+            page=page,
+            limit=limit,
+            params=body(room_name=optional_str(room_name, "room_name")),
+            options=options,
+        )
+
+    async def get(self, ingress_id: str, **options: Unpack[RequestOptions]) -> Ingress:
+        """Get an ingress endpoint and its status.
+
+        Raises:
+            NotFoundError: `ingress_not_found`.
+        """
+        return await self._client._request(
+            "GET", _ingress_path(ingress_id), cast_to=Ingress, options=options
+        )
+
+    async def delete(self, ingress_id: str, **options: Unpack[RequestOptions]) -> None:
+        """Delete an ingress endpoint; a live stream on it ends first.
+
+        Raises:
+            NotFoundError: `ingress_not_found`.
+        """
+        await self._client._request(
+            "DELETE", _ingress_path(ingress_id), cast_to=type(None), options=options
+        )

@@ -1,0 +1,178 @@
+from __future__ import annotations
+
+import builtins
+from typing import TYPE_CHECKING
+
+from .._converter import structure
+from .._download import ProgressCallback, download_to
+from .._models import DownloadUrl, FileType, Recording, RecordingStatus
+from .._options import RequestOptions
+from .._pagination import AsyncPager
+from .._paths import body, check_int, check_str, optional_str, path, segment
+from .._resource import AsyncResource
+
+if TYPE_CHECKING:
+    import os
+    from pathlib import Path
+
+    from typing_extensions import Unpack
+
+__all__ = ["AsyncRecordings"]
+
+MIN_URL_TTL = 60
+MAX_URL_TTL = 604_800
+
+
+def _recording_path(recording_id: str, *rest: str) -> str:
+    return path("v1", "recordings", segment(recording_id, "recording_id"), *rest)
+
+
+class AsyncRecordings(AsyncResource):
+    """Cloud recordings of rooms (contract A.9)."""
+
+    async def start(
+        self,
+        *,
+        room_name: str,
+        file_type: FileType = "MP4",
+        **options: Unpack[RequestOptions],
+    ) -> Recording:
+        """Start recording a room.
+
+        Args:
+            room_name: the room to record.
+            file_type: "MP4" (default), "OGG" or "WEBM".
+
+        Raises:
+            NotFoundError: `room_not_found`.
+            ConflictError: `recording_already_active`.
+        """
+        return await self._client._request(
+            "POST",
+            "/v1/recordings",
+            cast_to=Recording,
+            body=body(
+                room_name=check_str(room_name, "room_name"),
+                file_type=check_str(file_type, "file_type"),
+            ),
+            options=options,
+        )
+
+    async def stop(self, egress_id: str, **options: Unpack[RequestOptions]) -> Recording:
+        """Stop a recording by the id of the egress that produces it (`Recording.egress_id`).
+
+        The returned recording is `ending`; it becomes `completed` once its file is ready.
+
+        Raises:
+            ConflictError: `egress_not_active`.
+        """
+        segment(egress_id, "egress_id")
+        return await self._client._request(
+            "POST",
+            "/v1/recordings/stop",
+            cast_to=Recording,
+            body=body(egress_id=egress_id),
+            options=options,
+        )
+
+    def list(
+        self,
+        *,
+        status: RecordingStatus | None = None,
+        room_name: str | None = None,
+        page: int | None = None,
+        limit: int | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncPager[Recording]:
+        """List recordings, oldest first, optionally filtered by status and room.
+
+        Returns the first page (from the async client: await it). Iterating the
+        result (`async for` with the async client) walks every recording.
+        """
+        return self._paginate(
+            "/v1/recordings",
+            Recording,
+            page=page,
+            limit=limit,
+            params=body(
+                status=optional_str(status, "status"),
+                room_name=optional_str(room_name, "room_name"),
+            ),
+            options=options,
+        )
+
+    async def list_active(
+        self, room_name: str | None = None, **options: Unpack[RequestOptions]
+    ) -> builtins.list[Recording]:
+        """Every recording that is running now (not paged), optionally for one room."""
+        data = await self._client._request(
+            "GET",
+            "/v1/recordings/active",
+            cast_to=dict,
+            params=body(room_name=optional_str(room_name, "room_name")),
+            options=options,
+        )
+        return structure(data.get("items", []), list[Recording])
+
+    async def get(self, recording_id: str, **options: Unpack[RequestOptions]) -> Recording:
+        """Get a recording.
+
+        Raises:
+            NotFoundError: `recording_not_found`.
+        """
+        return await self._client._request(
+            "GET", _recording_path(recording_id), cast_to=Recording, options=options
+        )
+
+    async def get_download_url(
+        self,
+        recording_id: str,
+        *,
+        expires_in: int = 3600,
+        **options: Unpack[RequestOptions],
+    ) -> DownloadUrl:
+        """A pre-signed URL for a completed recording's file, valid for `expires_in` seconds.
+
+        Anyone holding the URL can download the file until it expires (60 s to 7 days).
+
+        Raises:
+            ConflictError: `recording_not_ready` unless the recording is completed.
+        """
+        check_int(expires_in, "expires_in", minimum=MIN_URL_TTL, maximum=MAX_URL_TTL)
+        return await self._client._request(
+            "GET",
+            _recording_path(recording_id, "download-url"),
+            cast_to=DownloadUrl,
+            params={"expiresIn": expires_in},
+            options=options,
+        )
+
+    async def download(
+        self,
+        recording_id: str,
+        destination: str | os.PathLike[str],
+        *,
+        progress: ProgressCallback | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> Path:
+        """Download a completed recording's file to `destination`; returns the file's path.
+
+        The file streams to disk in chunks (constant memory for any size) through
+        `<destination>.part`, renamed into place once complete. An interrupted
+        transfer resumes where it stopped with an HTTP Range request (also on a
+        later call, from a `.part` file left behind), fetching a fresh URL if the
+        old one expired. If `destination` is a directory, the recording's own
+        filename is used inside it.
+
+        Args:
+            progress: called as `progress(bytes_done, bytes_total)` as data arrives.
+        """
+        recording = await self.get(recording_id, **options)
+        return await download_to(
+            self._client,
+            fetch_url=lambda: self.get_download_url(recording_id, **options),
+            recording=recording,
+            destination=destination,
+            progress=progress,
+            options=options,
+        )
