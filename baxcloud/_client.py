@@ -14,6 +14,7 @@ from ._resources.participants import AsyncParticipants
 from ._resources.recordings import AsyncRecordings
 from ._resources.rooms import AsyncRooms
 from ._resources.tokens import AsyncTokens
+from ._resources.webhooks import AsyncWebhooks
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -60,6 +61,10 @@ class AsyncBaxCloud(AsyncAPIClient):
     @cached_property
     def ingress(self) -> AsyncIngress:
         return AsyncIngress(self)
+
+    @cached_property
+    def webhooks(self) -> AsyncWebhooks:
+        return AsyncWebhooks(self)
 
     def with_options(
         self,

@@ -16,6 +16,7 @@ from ._resources.participants import AsyncParticipants
 from ._resources.recordings import AsyncRecordings
 from ._resources.rooms import AsyncRooms
 from ._resources.tokens import AsyncTokens
+from ._resources.webhooks import AsyncWebhooks
 from ._sync_base import SyncAPIClient, SyncResource
 
 if TYPE_CHECKING:
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
         TokenClaims,
     )
     from ._options import RequestOptions, TimeoutTypes
+    from .webhooks import WebhookEvent
 
 __all__ = ["BaxCloud"]
 
@@ -510,6 +512,51 @@ class SyncIngress(SyncResource[AsyncIngress]):
         return self._run(self._async.delete(ingress_id, **options))
 
 
+class SyncWebhooks(SyncResource[AsyncWebhooks]):
+    """Webhook deliveries from BaxCloud, verified locally (contract A.12)."""
+
+    def verify(
+        self,
+        payload: bytes | str,
+        headers: Mapping[str, str] | Any,
+        *,
+        secret: str | Sequence[str] | None = None,
+        tolerance: int = 300,
+        max_body_bytes: int = 1024 * 1024,
+    ) -> WebhookEvent:
+        """Verify a webhook delivery's Standard Webhooks signature and return its typed event.
+
+        A plain method (no await, no network call). Pass the raw request body
+        exactly as received, before any JSON parsing, and the request headers.
+
+        Args:
+            payload: the raw body as `bytes` (or `str`, encoded as UTF-8).
+            headers: the request headers: a dict or any framework's headers
+                object; names in any case. `webhook-id`, `webhook-timestamp`
+                and `webhook-signature` are read.
+            secret: the endpoint's `whsec_...` secret, or a list of them while
+                rotating (any may match); default the client's `webhook_secret`
+                (the BAXCLOUD_WEBHOOK_SECRET environment variable).
+            tolerance: seconds `webhook-timestamp` may differ from now, either
+                way (default 300).
+            max_body_bytes: larger bodies fail (default 1 MiB).
+
+        Returns:
+            The typed event (`ParticipantJoinedEvent`, `RecordingCompletedEvent`,
+            ...), or `UnknownWebhookEvent` for an event name this SDK version
+            does not know. Deduplicate on `event.id`: delivery is at least once.
+
+        Raises:
+            WebhookVerificationError: no secret configured, or the delivery is
+                not authentic, is stale or from the future, too large, or not a
+                well-formed event. The message never contains the secret or
+                the signature.
+        """
+        return self._async.verify(
+            payload, headers, secret=secret, tolerance=tolerance, max_body_bytes=max_body_bytes
+        )
+
+
 class BaxCloud(SyncAPIClient):
     """The blocking BaxCloud client.
 
@@ -570,3 +617,7 @@ class BaxCloud(SyncAPIClient):
     @cached_property
     def ingress(self) -> SyncIngress:
         return SyncIngress(self, self._async.ingress)
+
+    @cached_property
+    def webhooks(self) -> SyncWebhooks:
+        return SyncWebhooks(self, self._async.webhooks)

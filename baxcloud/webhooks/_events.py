@@ -1,0 +1,609 @@
+"""Typed webhook events (contract A.12): one frozen class per event name.
+
+Bodies are structured with the SDK's one cattrs converter (camelCase JSON to
+snake_case attributes, Unix seconds to aware UTC datetimes, unknown `Literal`
+values passed through). Unknown data fields are ignored; unknown event names
+become `UnknownWebhookEvent` with the raw `data` mapping.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any, Literal, Union
+
+import attrs
+import cattrs
+from cattrs.gen import make_dict_structure_fn, override
+
+from .._converter import camel, converter
+from .._errors import WebhookVerificationError
+from .._models import TrackKind, TrackSource
+
+__all__ = [
+    "EVENT_TYPES",
+    "LiveEndedData",
+    "LiveEndedEvent",
+    "LiveFailedData",
+    "LiveFailedEvent",
+    "LiveStartedData",
+    "LiveStartedEvent",
+    "LiveUpdatedData",
+    "LiveUpdatedEvent",
+    "ParticipantJoinedData",
+    "ParticipantJoinedEvent",
+    "ParticipantLeftData",
+    "ParticipantLeftEvent",
+    "RecordingCompletedData",
+    "RecordingCompletedEvent",
+    "RecordingFailedData",
+    "RecordingFailedEvent",
+    "RecordingStartedData",
+    "RecordingStartedEvent",
+    "RoomFinishedData",
+    "RoomFinishedEvent",
+    "RoomStartedData",
+    "RoomStartedEvent",
+    "StreamCompletedData",
+    "StreamCompletedEvent",
+    "StreamDestinationStatus",
+    "StreamFailedData",
+    "StreamFailedEvent",
+    "StreamStartedData",
+    "StreamStartedEvent",
+    "StreamUpdatedData",
+    "StreamUpdatedEvent",
+    "TrackPublishedData",
+    "TrackPublishedEvent",
+    "TrackUnpublishedData",
+    "TrackUnpublishedEvent",
+    "UnknownWebhookEvent",
+    "WebhookEvent",
+    "parse_event",
+]
+
+RoomFinishedReason = Literal["empty_timeout", "deleted"]
+ParticipantLeftReason = Literal["disconnected", "removed", "room_deleted", "duplicate_identity"]
+FileType = Literal["MP4", "OGG", "WEBM"]
+EgressMode = Literal["record", "stream", "both"]
+EgressStatus = Literal["starting", "active", "ending", "completed", "failed", "aborted"]
+DestinationStatus = Literal["connecting", "active", "failed", "finished"]
+IngressInputType = Literal["RTMP_INPUT", "WHIP_INPUT"]
+IngressStatus = Literal["INACTIVE", "BUFFERING", "ACTIVE", "ERROR", "COMPLETE"]
+
+# Identifiers the server always sends are required (a body without them fails
+# verification); every other field is optional and defaults to None, so a field
+# the server leaves out never breaks a receiver.
+
+# -- rooms ------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class RoomStartedData:
+    room_name: str
+    room_sid: str
+    metadata: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RoomFinishedData:
+    room_name: str
+    room_sid: str
+    reason: RoomFinishedReason | None = None
+
+
+# -- participants -----------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class ParticipantJoinedData:
+    room_name: str
+    room_sid: str
+    identity: str
+    participant_sid: str
+    name: str | None = None
+    metadata: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ParticipantLeftData:
+    room_name: str
+    room_sid: str
+    identity: str
+    participant_sid: str
+    reason: ParticipantLeftReason | None = None
+
+
+# -- recordings -------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class RecordingStartedData:
+    recording_id: str
+    egress_id: str
+    room_name: str
+    file_type: FileType | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RecordingCompletedData:
+    recording_id: str
+    egress_id: str
+    room_name: str
+    file_type: FileType | None = None
+    filename: str | None = None
+    size_bytes: int | None = None
+    duration_seconds: float | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RecordingFailedData:
+    recording_id: str
+    egress_id: str
+    room_name: str
+    error: str | None = None
+
+
+# -- stream out (egress) ----------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class StreamDestinationStatus:
+    """One RTMP destination of a stream; `url` has its stream key redacted."""
+
+    url: str
+    status: DestinationStatus | None = None
+    error: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class StreamStartedData:
+    egress_id: str
+    room_name: str
+    mode: EgressMode | None = None
+    urls: tuple[str, ...] | None = None
+    """Destination URLs with their stream keys redacted (`rtmp://host/app/****`)."""
+
+
+@attrs.frozen(kw_only=True)
+class StreamUpdatedData:
+    egress_id: str
+    room_name: str
+    status: EgressStatus | None = None
+    destinations: tuple[StreamDestinationStatus, ...] | None = None
+
+
+@attrs.frozen(kw_only=True)
+class StreamCompletedData:
+    egress_id: str
+    room_name: str
+
+
+@attrs.frozen(kw_only=True)
+class StreamFailedData:
+    egress_id: str
+    room_name: str
+    error: str | None = None
+
+
+# -- stream in (ingress) ----------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class LiveStartedData:
+    ingress_id: str
+    room_name: str
+    input_type: IngressInputType | None = None
+    status: IngressStatus | None = None
+
+
+@attrs.frozen(kw_only=True)
+class LiveUpdatedData:
+    ingress_id: str
+    room_name: str
+    status: IngressStatus | None = None
+    previous_status: IngressStatus | None = None
+
+
+@attrs.frozen(kw_only=True)
+class LiveEndedData:
+    ingress_id: str
+    room_name: str
+
+
+@attrs.frozen(kw_only=True)
+class LiveFailedData:
+    ingress_id: str
+    room_name: str
+    error: str | None = None
+
+
+# -- tracks -----------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class TrackPublishedData:
+    room_name: str
+    identity: str
+    participant_sid: str
+    track_sid: str
+    kind: TrackKind | None = None
+    source: TrackSource | None = None
+    name: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class TrackUnpublishedData:
+    room_name: str
+    identity: str
+    participant_sid: str
+    track_sid: str
+    kind: TrackKind | None = None
+    source: TrackSource | None = None
+
+
+# -- events -----------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class RoomStartedEvent:
+    """`room.started`: a room was created."""
+
+    id: str
+    event: Literal["room.started"]
+    created_at: datetime
+    data: RoomStartedData
+
+
+@attrs.frozen(kw_only=True)
+class RoomFinishedEvent:
+    """`room.finished`: a room closed (emptied out or deleted)."""
+
+    id: str
+    event: Literal["room.finished"]
+    created_at: datetime
+    data: RoomFinishedData
+
+
+@attrs.frozen(kw_only=True)
+class ParticipantJoinedEvent:
+    """`participant.joined`: a participant connected to a room."""
+
+    id: str
+    event: Literal["participant.joined"]
+    created_at: datetime
+    data: ParticipantJoinedData
+
+
+@attrs.frozen(kw_only=True)
+class ParticipantLeftEvent:
+    """`participant.left`: a participant left or was removed."""
+
+    id: str
+    event: Literal["participant.left"]
+    created_at: datetime
+    data: ParticipantLeftData
+
+
+@attrs.frozen(kw_only=True)
+class RecordingStartedEvent:
+    """`recording.started`: a cloud recording began."""
+
+    id: str
+    event: Literal["recording.started"]
+    created_at: datetime
+    data: RecordingStartedData
+
+
+@attrs.frozen(kw_only=True)
+class RecordingCompletedEvent:
+    """`recording.completed`: a recording's file is ready to download."""
+
+    id: str
+    event: Literal["recording.completed"]
+    created_at: datetime
+    data: RecordingCompletedData
+
+
+@attrs.frozen(kw_only=True)
+class RecordingFailedEvent:
+    """`recording.failed`: a recording stopped with an error."""
+
+    id: str
+    event: Literal["recording.failed"]
+    created_at: datetime
+    data: RecordingFailedData
+
+
+@attrs.frozen(kw_only=True)
+class StreamStartedEvent:
+    """`stream.started`: an egress began streaming out."""
+
+    id: str
+    event: Literal["stream.started"]
+    created_at: datetime
+    data: StreamStartedData
+
+
+@attrs.frozen(kw_only=True)
+class StreamUpdatedEvent:
+    """`stream.updated`: an egress or one of its destinations changed status."""
+
+    id: str
+    event: Literal["stream.updated"]
+    created_at: datetime
+    data: StreamUpdatedData
+
+
+@attrs.frozen(kw_only=True)
+class StreamCompletedEvent:
+    """`stream.completed`: an egress finished."""
+
+    id: str
+    event: Literal["stream.completed"]
+    created_at: datetime
+    data: StreamCompletedData
+
+
+@attrs.frozen(kw_only=True)
+class StreamFailedEvent:
+    """`stream.failed`: an egress stopped with an error."""
+
+    id: str
+    event: Literal["stream.failed"]
+    created_at: datetime
+    data: StreamFailedData
+
+
+@attrs.frozen(kw_only=True)
+class LiveStartedEvent:
+    """`live.started`: an ingress began receiving media."""
+
+    id: str
+    event: Literal["live.started"]
+    created_at: datetime
+    data: LiveStartedData
+
+
+@attrs.frozen(kw_only=True)
+class LiveUpdatedEvent:
+    """`live.updated`: an ingress changed status."""
+
+    id: str
+    event: Literal["live.updated"]
+    created_at: datetime
+    data: LiveUpdatedData
+
+
+@attrs.frozen(kw_only=True)
+class LiveEndedEvent:
+    """`live.ended`: an ingress stopped receiving media."""
+
+    id: str
+    event: Literal["live.ended"]
+    created_at: datetime
+    data: LiveEndedData
+
+
+@attrs.frozen(kw_only=True)
+class LiveFailedEvent:
+    """`live.failed`: an ingress stopped with an error."""
+
+    id: str
+    event: Literal["live.failed"]
+    created_at: datetime
+    data: LiveFailedData
+
+
+@attrs.frozen(kw_only=True)
+class TrackPublishedEvent:
+    """`track.published`: a participant published a track."""
+
+    id: str
+    event: Literal["track.published"]
+    created_at: datetime
+    data: TrackPublishedData
+
+
+@attrs.frozen(kw_only=True)
+class TrackUnpublishedEvent:
+    """`track.unpublished`: a participant unpublished a track."""
+
+    id: str
+    event: Literal["track.unpublished"]
+    created_at: datetime
+    data: TrackUnpublishedData
+
+
+@attrs.frozen(kw_only=True)
+class UnknownWebhookEvent:
+    """An event this SDK version does not know; `data` is the raw JSON object."""
+
+    id: str
+    event: str
+    created_at: datetime
+    data: dict[str, Any]
+
+
+WebhookEvent = Union[  # noqa: UP007 (a runtime alias: `X | Y` of classes needs 3.10's types.UnionType)
+    RoomStartedEvent,
+    RoomFinishedEvent,
+    ParticipantJoinedEvent,
+    ParticipantLeftEvent,
+    RecordingStartedEvent,
+    RecordingCompletedEvent,
+    RecordingFailedEvent,
+    StreamStartedEvent,
+    StreamUpdatedEvent,
+    StreamCompletedEvent,
+    StreamFailedEvent,
+    LiveStartedEvent,
+    LiveUpdatedEvent,
+    LiveEndedEvent,
+    LiveFailedEvent,
+    TrackPublishedEvent,
+    TrackUnpublishedEvent,
+    UnknownWebhookEvent,
+]
+"""Every event `verify` can return; narrow it with `isinstance` or `match`."""
+
+_KNOWN: tuple[type[Any], ...] = (
+    RoomStartedEvent,
+    RoomFinishedEvent,
+    ParticipantJoinedEvent,
+    ParticipantLeftEvent,
+    RecordingStartedEvent,
+    RecordingCompletedEvent,
+    RecordingFailedEvent,
+    StreamStartedEvent,
+    StreamUpdatedEvent,
+    StreamCompletedEvent,
+    StreamFailedEvent,
+    LiveStartedEvent,
+    LiveUpdatedEvent,
+    LiveEndedEvent,
+    LiveFailedEvent,
+    TrackPublishedEvent,
+    TrackUnpublishedEvent,
+)
+
+
+def _event_name(cls: type[Any]) -> str:
+    attrs.resolve_types(cls)
+    (name,) = attrs.fields(cls).event.type.__args__
+    return str(name)
+
+
+EVENT_TYPES: dict[str, type[Any]] = {_event_name(cls): cls for cls in _KNOWN}
+"""Event name (`participant.joined`) to its event class."""
+
+_EVENT_CLASSES = frozenset((*_KNOWN, UnknownWebhookEvent))
+_Hook = Callable[[Any, Any], Any]
+# Structure functions built once per class on first use (not at import) from the
+# shared converter's field hooks, without cattrs' per-field error bookkeeping:
+# the fast path of every verification. Failures are described by running the
+# converter's own (detailed) hook again.
+_hooks: dict[type[Any], _Hook] = {}
+
+_STRUCTURE_ERRORS = (
+    cattrs.BaseValidationError,
+    TypeError,
+    ValueError,
+    KeyError,
+    AttributeError,
+    OverflowError,
+    OSError,
+)
+
+
+def _str(value: Any, _: Any = None) -> str:
+    # The converter's own `str` hook is `str(value)`; same result, no call for a str.
+    return value if type(value) is str else str(value)
+
+
+def _optional_str(value: Any, _: Any) -> str | None:
+    # `str | None` and `Literal[...] | None`: the converter passes strings through.
+    return value if value is None or type(value) is str else str(value)
+
+
+def _created_at(value: Any, _: Any) -> datetime:
+    # parse_event has already checked that `createdAt` is an int or a float.
+    return _fromtimestamp(value, _UTC)
+
+
+_fromtimestamp = datetime.fromtimestamp
+_UTC = timezone.utc
+_OPTIONAL_TEXT = {"str | None"} | {
+    f"{alias} | None"
+    for alias in (
+        "RoomFinishedReason",
+        "ParticipantLeftReason",
+        "FileType",
+        "EgressMode",
+        "EgressStatus",
+        "DestinationStatus",
+        "IngressInputType",
+        "IngressStatus",
+        "TrackKind",
+        "TrackSource",
+    )
+}
+
+
+def _field_hook(cls: type[Any], field: attrs.Attribute[Any]) -> Any:
+    """A shortcut for the commonest field types; None leaves the field to the converter."""
+    if field.name == "created_at" and cls in _EVENT_CLASSES:
+        return _created_at
+    if field.type is str:
+        return _str
+    annotation = cls.__annotations__.get(field.name)
+    if annotation in _OPTIONAL_TEXT:
+        return _optional_str
+    if field.name == "data" and field.type is not None and attrs.has(field.type):
+        return _fast_hook(field.type)
+    return None
+
+
+def _fast_hook(cls: type[Any]) -> _Hook:
+    hook = _hooks.get(cls)
+    if hook is None:
+        attrs.resolve_types(cls)
+        overrides: dict[str, Any] = {}
+        for field in attrs.fields(cls):
+            struct_hook = _field_hook(cls, field)
+            overrides[field.name] = (
+                override(rename=camel(field.name))
+                if struct_hook is None
+                else override(rename=camel(field.name), struct_hook=struct_hook)
+            )
+        hook = _hooks[cls] = make_dict_structure_fn(
+            cls, converter, _cattrs_detailed_validation=False, **overrides
+        )
+    return hook
+
+
+def _describe(cls: type[Any], body: dict[str, Any]) -> str:
+    try:
+        converter.structure(body, cls)
+    except cattrs.BaseValidationError as exc:
+        problems = []
+        for line in cattrs.transform_error(exc, path="$"):
+            # cattrs reports attribute names; show the JSON (camelCase) ones.
+            message, at, path = line.rpartition(" @ ")
+            problems.append(f"{message}{at}{'.'.join(map(camel, path.split('.')))}")
+        return "; ".join(problems)
+    except _STRUCTURE_ERRORS as exc:
+        return type(exc).__name__
+    return "invalid fields"  # pragma: no cover (the fast hook failed, so this one does too)
+
+
+def parse_event(body: Any) -> WebhookEvent:
+    """Turn an already-verified, JSON-decoded webhook body into its typed event.
+
+    `verify` calls this; use it directly only for bodies whose signature you have
+    checked some other way.
+
+    Raises:
+        WebhookVerificationError: the body is not a JSON object with a string
+            `id` and `event`, a numeric `createdAt` and an object `data`, or its
+            `data` does not fit the event's schema.
+    """
+    if type(body) is not dict:
+        raise WebhookVerificationError("payload must be a JSON object")
+    name = body.get("event")
+    if type(body.get("id")) is not str or type(name) is not str:
+        raise WebhookVerificationError("payload must have string 'id' and 'event' fields")
+    created = body.get("createdAt")
+    if type(created) is not int and type(created) is not float:
+        raise WebhookVerificationError("payload 'createdAt' must be Unix seconds")
+    if type(body.get("data")) is not dict:
+        raise WebhookVerificationError("payload 'data' must be a JSON object")
+    cls = EVENT_TYPES.get(name, UnknownWebhookEvent)
+    hook = _fast_hook(cls)
+    try:
+        event: WebhookEvent = hook(body, cls)
+    except _STRUCTURE_ERRORS:
+        raise WebhookVerificationError(
+            f"malformed {name[:64]!r} event: {_describe(cls, body)}"
+        ) from None
+    return event

@@ -1,0 +1,459 @@
+"""Standard Webhooks signing and verification (contract A.12 and B.7).
+
+Signed content is `{webhook-id}.{webhook-timestamp}.{raw body}`, signed with
+HMAC-SHA256 under the bytes a `whsec_<base64>` secret decodes to; the
+`webhook-signature` header holds space-separated `v1,<base64 signature>`
+entries. Nothing here ever puts a secret or a signature into an error message
+or a log record.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import json
+import os
+import re
+import secrets as _random
+import time
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from .._errors import WebhookVerificationError
+from ._events import WebhookEvent, parse_event
+
+__all__ = [
+    "DEFAULT_MAX_BODY_BYTES",
+    "DEFAULT_TOLERANCE",
+    "ENV_SECRET",
+    "Receiver",
+    "load_keys",
+    "sign",
+    "verify",
+    "verify_with_keys",
+]
+
+SECRET_PREFIX = "whsec_"  # noqa: S105 (a prefix, not a secret)
+MIN_SECRET_BYTES = 24
+MAX_SECRET_BYTES = 64
+DEFAULT_TOLERANCE = 300
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+ENV_SECRET = "BAXCLOUD_WEBHOOK_SECRET"  # noqa: S105 (a variable name, not a secret)
+
+MAX_ID_LENGTH = 256
+MAX_TIMESTAMP_DIGITS = 12
+MAX_SIGNATURE_HEADER_LENGTH = 8192
+
+_ID = "webhook-id"
+_TIMESTAMP = "webhook-timestamp"
+_SIGNATURE = "webhook-signature"
+_NAMES = frozenset((_ID, _TIMESTAMP, _SIGNATURE))
+
+_SEPARATORS = re.compile(r"[\s,]+")
+_BAD_SECRET = (
+    "webhook secret must be 'whsec_' followed by standard base64 of "
+    f"{MIN_SECRET_BYTES}-{MAX_SECRET_BYTES} bytes"
+)
+
+Secret = str | Sequence[str]
+
+_hmac = hmac.digest
+_compare = hmac.compare_digest
+_b64 = binascii.b2a_base64
+_json = json.JSONDecoder().decode
+
+
+# -- secrets ----------------------------------------------------------------
+
+
+def _decode_one(text: str) -> bytes:
+    if not text.startswith(SECRET_PREFIX):
+        raise WebhookVerificationError(_BAD_SECRET + " (it does not start with 'whsec_')")
+    try:
+        key = base64.b64decode(text[len(SECRET_PREFIX) :], validate=True)
+    except (binascii.Error, ValueError):
+        raise WebhookVerificationError(_BAD_SECRET + " (it is not valid base64)") from None
+    if not MIN_SECRET_BYTES <= len(key) <= MAX_SECRET_BYTES:
+        raise WebhookVerificationError(
+            _BAD_SECRET + f" (it decodes to {len(key)} bytes)",
+        )
+    return key
+
+
+@lru_cache(maxsize=64)
+def _decode(text: str) -> tuple[bytes, ...]:
+    # One string may list several secrets separated by whitespace or commas
+    # (neither occurs in base64), so an environment variable can carry a rotation.
+    parts = [p for p in _SEPARATORS.split(text) if p]
+    if not parts:
+        raise WebhookVerificationError("webhook secret is empty")
+    return tuple(_decode_one(p) for p in parts)
+
+
+def load_keys(secret: Secret | Iterable[str] | None) -> tuple[bytes, ...]:
+    """The HMAC keys of one secret or several (rotation); cached per secret string.
+
+    Raises:
+        WebhookVerificationError: a secret is missing or malformed (the message
+            never contains it).
+    """
+    if isinstance(secret, str):
+        return _decode(secret)
+    if secret is None:
+        raise WebhookVerificationError(
+            f"no webhook secret: pass secret= or set the {ENV_SECRET} environment variable"
+        )
+    if isinstance(secret, bytes | bytearray | memoryview) or not isinstance(secret, Iterable):
+        raise WebhookVerificationError(
+            f"webhook secret must be a 'whsec_...' string or a list of them, "
+            f"not {type(secret).__name__}"
+        )
+    keys: list[bytes] = []
+    for item in secret:
+        if not isinstance(item, str):
+            raise WebhookVerificationError(
+                f"webhook secrets must be strings, not {type(item).__name__}"
+            )
+        keys += _decode(item)
+    if not keys:
+        raise WebhookVerificationError("no webhook secret given (the list is empty)")
+    return tuple(keys)
+
+
+def env_secret() -> str | None:
+    value = os.environ.get(ENV_SECRET)
+    return value if value and value.strip() else None
+
+
+# -- verification -----------------------------------------------------------
+
+
+def _text(name: str, value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bytes):
+        return value.decode("latin-1")
+    raise WebhookVerificationError(f"{name} header must be a string")
+
+
+def _headers(headers: Any) -> tuple[str, str, str]:
+    """(id, timestamp, signature) from any mapping, names in any case."""
+    try:
+        get = headers.get
+        msg_id = get(_ID)
+        timestamp = get(_TIMESTAMP)
+        signature = get(_SIGNATURE)
+    except (AttributeError, TypeError, KeyError, ValueError):
+        msg_id = timestamp = signature = None
+    if (
+        type(msg_id) is str
+        and type(timestamp) is str
+        and type(signature) is str
+        and msg_id
+        and timestamp
+        and signature
+    ):
+        return msg_id, timestamp, signature
+    return _headers_slow(headers, msg_id, timestamp, signature)
+
+
+def _headers_slow(
+    headers: Any, msg_id: Any, timestamp: Any, signature: Any
+) -> tuple[str, str, str]:
+    if msg_id is None or timestamp is None or signature is None:
+        # Not case-insensitive (a plain dict), or something is really missing.
+        found: dict[str, Any] = {}
+        try:
+            for key, value in headers.items():
+                if isinstance(key, bytes):
+                    key = key.decode("latin-1")
+                if isinstance(key, str):
+                    key = key.lower()
+                    if key in _NAMES and key not in found:
+                        found[key] = value
+        except (AttributeError, TypeError, ValueError):
+            raise WebhookVerificationError(
+                "headers must be a mapping of header names to values"
+            ) from None
+        msg_id = found.get(_ID) if msg_id is None else msg_id
+        timestamp = found.get(_TIMESTAMP) if timestamp is None else timestamp
+        signature = found.get(_SIGNATURE) if signature is None else signature
+    missing = [
+        name
+        for name, value in ((_ID, msg_id), (_TIMESTAMP, timestamp), (_SIGNATURE, signature))
+        if value is None or value == "" or value == b""
+    ]
+    if missing:
+        raise WebhookVerificationError(f"missing header(s): {', '.join(missing)}")
+    return _text(_ID, msg_id), _text(_TIMESTAMP, timestamp), _text(_SIGNATURE, signature)
+
+
+def _body(payload: Any, max_body_bytes: int) -> bytes:
+    if isinstance(payload, bytes):
+        body = payload
+    elif isinstance(payload, str):
+        if len(payload) > max_body_bytes:
+            raise WebhookVerificationError(f"payload is larger than {max_body_bytes} bytes")
+        try:
+            body = payload.encode("utf-8")
+        except UnicodeEncodeError:
+            raise WebhookVerificationError("payload text cannot be encoded as UTF-8") from None
+    elif isinstance(payload, bytearray | memoryview):
+        body = bytes(payload)
+    else:
+        raise WebhookVerificationError(
+            f"payload must be the raw body as bytes or str, not {type(payload).__name__}"
+        )
+    if len(body) > max_body_bytes:
+        raise WebhookVerificationError(f"payload is larger than {max_body_bytes} bytes")
+    return body
+
+
+def _check_options(tolerance: Any, max_body_bytes: Any) -> None:
+    if type(tolerance) is not int or tolerance < 0:
+        raise ValueError("tolerance must be a non-negative int (seconds)")
+    if type(max_body_bytes) is not int or max_body_bytes < 1:
+        raise ValueError("max_body_bytes must be a positive int")
+
+
+def verify_with_keys(
+    payload: Any,
+    headers: Any,
+    keys: tuple[bytes, ...],
+    tolerance: int,
+    max_body_bytes: int,
+) -> WebhookEvent:
+    """`verify` with the secret already decoded by `load_keys`."""
+    msg_id, timestamp, signature = _headers(headers)
+    if type(payload) is bytes and len(payload) <= max_body_bytes:
+        body = payload
+    else:
+        body = _body(payload, max_body_bytes)
+    if len(msg_id) > MAX_ID_LENGTH:
+        raise WebhookVerificationError("webhook-id header is too long")
+    if not (len(timestamp) <= MAX_TIMESTAMP_DIGITS and timestamp.isascii() and timestamp.isdigit()):
+        raise WebhookVerificationError("webhook-timestamp header must be integer Unix seconds")
+    age = int(time.time()) - int(timestamp)
+    if age > tolerance:
+        raise WebhookVerificationError(
+            f"webhook-timestamp is too old ({age} s, tolerance {tolerance} s)"
+        )
+    if -age > tolerance:
+        raise WebhookVerificationError(
+            f"webhook-timestamp is in the future ({-age} s, tolerance {tolerance} s)"
+        )
+    if len(signature) > MAX_SIGNATURE_HEADER_LENGTH or not signature.isascii():
+        raise WebhookVerificationError("webhook-signature header is malformed")
+    try:
+        signed = b"%s.%s.%s" % (msg_id.encode("utf-8"), timestamp.encode("ascii"), body)
+    except UnicodeEncodeError:
+        raise WebhookVerificationError("webhook-id header is not valid text") from None
+    expected = (
+        (_b64(_hmac(keys[0], signed, "sha256"), newline=False),)
+        if len(keys) == 1
+        else [_b64(_hmac(key, signed, "sha256"), newline=False) for key in keys]
+    )
+    seen_v1 = False
+    for entry in signature.split():
+        if entry[:3] != "v1,":
+            continue  # other schemes (v1a, ...) are not ours to check
+        seen_v1 = True
+        candidate = entry[3:].encode("ascii")
+        for want in expected:
+            if _compare(candidate, want):
+                return _event(body, msg_id)
+    if seen_v1:
+        raise WebhookVerificationError("no signature matches the payload")
+    raise WebhookVerificationError("webhook-signature header has no v1 signature")
+
+
+def _event(body: bytes, msg_id: str) -> WebhookEvent:
+    try:
+        document = _json(body.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise WebhookVerificationError("payload is not UTF-8") from None
+    except (ValueError, RecursionError):
+        raise WebhookVerificationError("payload is not valid JSON") from None
+    event = parse_event(document)
+    if event.id != msg_id:
+        raise WebhookVerificationError("webhook-id header does not match the payload's id")
+    return event
+
+
+def verify(
+    payload: bytes | str,
+    headers: Any,
+    secret: Secret,
+    *,
+    tolerance: int = DEFAULT_TOLERANCE,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+) -> WebhookEvent:
+    """Verify a webhook delivery and return its typed event.
+
+    Args:
+        payload: the raw request body, exactly as received (`bytes`, or `str`
+            which is encoded as UTF-8). Read it before anything parses it.
+        headers: the request headers: any mapping or object with `.get` /
+            `.items` (Starlette, Django, Flask, aiohttp headers, a dict...);
+            names in any case.
+        secret: the endpoint's `whsec_...` secret, or a list of them while one
+            is being rotated (any may match). A string may also list several
+            secrets separated by whitespace or commas.
+        tolerance: how many seconds `webhook-timestamp` may be in the past or the
+            future (default 300).
+        max_body_bytes: bodies larger than this fail (default 1 MiB).
+
+    Returns:
+        One of the event classes (`ParticipantJoinedEvent`, ...) or
+        `UnknownWebhookEvent` for an event name this version does not know.
+
+    Raises:
+        WebhookVerificationError: any problem with the secret, the headers
+            (missing, malformed, stale or future timestamp, no matching `v1`
+            signature), the body (too large, not JSON, not an event) or a
+            `webhook-id` that differs from the body's `id`. Nothing else is raised
+            for bad input, and no message contains the secret or a signature.
+        ValueError: `tolerance` or `max_body_bytes` is not a valid number.
+    """
+    if type(tolerance) is not int or type(max_body_bytes) is not int:
+        _check_options(tolerance, max_body_bytes)
+    if tolerance < 0 or max_body_bytes < 1:
+        _check_options(tolerance, max_body_bytes)
+    return verify_with_keys(payload, headers, load_keys(secret), tolerance, max_body_bytes)
+
+
+# -- signing ----------------------------------------------------------------
+
+
+def _timestamp(value: int | float | datetime | None) -> int:
+    if value is None:
+        return int(time.time())
+    if isinstance(value, datetime):
+        return int(value.timestamp())
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError("timestamp must be Unix seconds or a datetime")
+    return int(value)
+
+
+def _default_id(body: bytes) -> str:
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):
+        document = None
+    if isinstance(document, dict):
+        value = document.get("id")
+        if isinstance(value, str) and value:
+            return value
+    return "msg_" + _random.token_hex(12)
+
+
+def sign(
+    payload: bytes | str,
+    secret: Secret,
+    *,
+    msg_id: str | None = None,
+    timestamp: int | float | datetime | None = None,
+) -> dict[str, str]:
+    """Standard Webhooks headers that make `payload` verify under `secret`.
+
+    For receivers' own tests: send the exact same `payload` bytes with these
+    headers. With a list of secrets there is one `v1,` entry per secret.
+
+    Args:
+        payload: the body (`str` is encoded as UTF-8).
+        secret: a `whsec_...` secret or a list of them.
+        msg_id: the `webhook-id`; default the body's `id` if it is a JSON object
+            with one, else a random `msg_...`.
+        timestamp: Unix seconds or a datetime; default now.
+
+    Returns:
+        `webhook-id`, `webhook-timestamp`, `webhook-signature` and
+        `content-type` headers.
+    """
+    keys = load_keys(secret)
+    body = payload.encode("utf-8") if isinstance(payload, str) else bytes(payload)
+    ident = _default_id(body) if msg_id is None else msg_id
+    ts = str(_timestamp(timestamp))
+    signed = b"%s.%s.%s" % (ident.encode("utf-8"), ts.encode("ascii"), body)
+    signatures = " ".join(
+        "v1," + base64.b64encode(hmac.digest(key, signed, "sha256")).decode("ascii") for key in keys
+    )
+    return {
+        "webhook-id": ident,
+        "webhook-timestamp": ts,
+        "webhook-signature": signatures,
+        "content-type": "application/json",
+    }
+
+
+# -- framework helpers' shared part ------------------------------------------
+
+
+class Receiver:
+    """What every framework helper does, minus the framework.
+
+    The secret is the argument if given (checked now, so a bad one fails at
+    start-up), else BAXCLOUD_WEBHOOK_SECRET read at each request.
+    """
+
+    __slots__ = ("_secret", "max_body_bytes", "tolerance")
+
+    def __init__(
+        self,
+        secret: Secret | None,
+        tolerance: int,
+        max_body_bytes: int,
+    ) -> None:
+        if callable(secret):
+            raise TypeError(
+                "the webhook decorator takes options, not the view: write @decorator() "
+                "with parentheses"
+            )
+        _check_options(tolerance, max_body_bytes)
+        if secret is not None:
+            load_keys(secret)
+        self._secret = secret
+        self.tolerance = tolerance
+        self.max_body_bytes = max_body_bytes
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(secret={'<set>' if self._secret else '<env>'}, "
+            f"tolerance={self.tolerance})"
+        )
+
+    def keys(self) -> tuple[bytes, ...]:
+        """The HMAC keys; raises WebhookVerificationError if none is configured."""
+        return load_keys(self._secret if self._secret is not None else env_secret())
+
+    def check_length(self, content_length: Any) -> None:
+        """Reject a declared Content-Length above the cap before reading the body."""
+        if content_length is None:
+            return
+        try:
+            length = int(content_length)
+        except (TypeError, ValueError):
+            return
+        if length > self.max_body_bytes:
+            raise WebhookVerificationError(f"payload is larger than {self.max_body_bytes} bytes")
+
+    def verify(self, body: bytes, headers: Any, keys: tuple[bytes, ...]) -> WebhookEvent:
+        return verify_with_keys(body, headers, keys, self.tolerance, self.max_body_bytes)
+
+
+ERROR_CODE = "webhook_verification_failed"
+CONFIG_ERROR_CODE = "webhook_receiver_misconfigured"
+
+
+def error_body(exc: WebhookVerificationError) -> dict[str, str]:
+    """The small JSON body of a 400 answer (messages never hold secrets)."""
+    return {"error": ERROR_CODE, "message": str(exc)}
+
+
+CONFIG_ERROR_BODY = {
+    "error": CONFIG_ERROR_CODE,
+    "message": "the webhook receiver has no valid secret configured",
+}

@@ -1,0 +1,301 @@
+"""baxcloud.webhooks.verify / sign and client.webhooks.verify (contract A.12, B.7)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import time
+from typing import Any
+
+import pytest
+
+import baxcloud
+from baxcloud import AsyncBaxCloud, WebhookVerificationError
+from baxcloud._resources.webhooks import AsyncWebhooks
+from baxcloud.webhooks import (
+    ParticipantJoinedEvent,
+    UnknownWebhookEvent,
+    sign,
+    verify,
+)
+
+SECRET = "whsec_" + base64.b64encode(bytes(range(32))).decode()
+OTHER = "whsec_" + base64.b64encode(bytes(range(100, 132))).decode()
+API_KEY = "bax_sk_test1234_" + "a" * 40
+
+
+def body(event_id: str = "evt_1", event: str = "participant.joined", **data: Any) -> bytes:
+    data = data or {
+        "roomName": "my-room",
+        "roomSid": "RM_1",
+        "identity": "user-123",
+        "participantSid": "PA_1",
+        "name": "Alice",
+        "metadata": "",
+    }
+    return json.dumps(
+        {"id": event_id, "event": event, "createdAt": 1764460800, "data": data}
+    ).encode()
+
+
+def fails(payload: Any, headers: Any, secret: Any = SECRET, **kw: Any) -> str:
+    with pytest.raises(WebhookVerificationError) as info:
+        verify(payload, headers, secret, **kw)
+    return str(info.value)
+
+
+def test_round_trip_bytes_and_str() -> None:
+    raw = body()
+    headers = sign(raw, SECRET)
+    assert set(headers) == {"webhook-id", "webhook-timestamp", "webhook-signature", "content-type"}
+    assert headers["webhook-id"] == "evt_1"
+    assert headers["webhook-signature"].startswith("v1,")
+    event = verify(raw, headers, SECRET)
+    assert isinstance(event, ParticipantJoinedEvent)
+    assert event.data.identity == "user-123"
+    assert verify(raw.decode(), headers, SECRET) == event
+
+
+def test_known_signature_vector() -> None:
+    # Computed independently of sign(): HMAC-SHA256 over "id.ts.body" with the decoded key.
+    import hashlib
+    import hmac
+
+    raw = body()
+    ts = str(int(time.time()))
+    mac = hmac.new(bytes(range(32)), b"evt_1." + ts.encode() + b"." + raw, hashlib.sha256)
+    sig = "v1," + base64.b64encode(mac.digest()).decode()
+    headers = {"webhook-id": "evt_1", "webhook-timestamp": ts, "webhook-signature": sig}
+    assert verify(raw, headers, SECRET).id == "evt_1"
+    assert sign(raw, SECRET, timestamp=int(ts))["webhook-signature"] == sig
+
+
+@pytest.mark.parametrize("case", ["upper", "title", "mixed"])
+def test_header_names_in_any_case(case: str) -> None:
+    raw = body()
+    headers = sign(raw, SECRET)
+    transform = {"upper": str.upper, "title": str.title, "mixed": lambda s: s.swapcase()}[case]
+    assert verify(raw, {transform(k): v for k, v in headers.items()}, SECRET).id == "evt_1"
+
+
+def test_header_objects_with_get_and_items() -> None:
+    raw = body()
+    headers = sign(raw, SECRET)
+
+    class OnlyItems:
+        def items(self) -> Any:
+            return [(k.encode(), v.encode()) for k, v in headers.items()]
+
+    assert verify(raw, OnlyItems(), SECRET).id == "evt_1"
+
+
+def test_rotation_any_secret_may_match() -> None:
+    raw = body()
+    assert verify(raw, sign(raw, OTHER), [SECRET, OTHER]).id == "evt_1"
+    assert verify(raw, sign(raw, OTHER), (OTHER,)).id == "evt_1"
+    assert verify(raw, sign(raw, OTHER), f"{SECRET} {OTHER}").id == "evt_1"
+    assert verify(raw, sign(raw, OTHER), f"{SECRET},{OTHER}").id == "evt_1"
+    fails(raw, sign(raw, OTHER), [SECRET])
+
+
+def test_sign_with_several_secrets_gives_one_entry_each() -> None:
+    raw = body()
+    headers = sign(raw, [SECRET, OTHER])
+    entries = headers["webhook-signature"].split(" ")
+    assert len(entries) == 2
+    assert all(e.startswith("v1,") for e in entries)
+    assert verify(raw, headers, SECRET).id == verify(raw, headers, OTHER).id == "evt_1"
+
+
+def test_other_versions_are_ignored() -> None:
+    raw = body()
+    headers = sign(raw, SECRET)
+    headers["webhook-signature"] = "v1a,AAAA v2,BBBB " + headers["webhook-signature"]
+    assert verify(raw, headers, SECRET).id == "evt_1"
+    headers["webhook-signature"] = "v1a,AAAA"
+    assert "no v1 signature" in fails(raw, headers)
+
+
+def test_wrong_signature_and_tampering() -> None:
+    raw = body()
+    headers = sign(raw, SECRET)
+    assert "no signature matches" in fails(raw, headers, OTHER)
+    assert "no signature matches" in fails(raw.replace(b"Alice", b"Alicf"), headers)
+    assert "no signature matches" in fails(raw, {**headers, "webhook-id": "evt_2"})
+    ts = str(int(headers["webhook-timestamp"]) - 1)
+    assert "no signature matches" in fails(raw, {**headers, "webhook-timestamp": ts})
+
+
+@pytest.mark.parametrize("name", ["webhook-id", "webhook-timestamp", "webhook-signature"])
+def test_missing_or_empty_header(name: str) -> None:
+    raw = body()
+    headers = sign(raw, SECRET)
+    assert name in fails(raw, {k: v for k, v in headers.items() if k != name})
+    assert name in fails(raw, {**headers, name: ""})
+
+
+def test_timestamp_tolerance_both_ways() -> None:
+    raw = body()
+    now = int(time.time())
+    assert verify(raw, sign(raw, SECRET, timestamp=now - 290), SECRET).id == "evt_1"
+    assert verify(raw, sign(raw, SECRET, timestamp=now + 290), SECRET).id == "evt_1"
+    assert "too old" in fails(raw, sign(raw, SECRET, timestamp=now - 400))
+    assert "future" in fails(raw, sign(raw, SECRET, timestamp=now + 400))
+    assert verify(raw, sign(raw, SECRET, timestamp=now - 400), SECRET, tolerance=600)
+    assert "too old" in fails(raw, sign(raw, SECRET, timestamp=now - 10), tolerance=5)
+
+
+@pytest.mark.parametrize(
+    "value", ["12.5", "-5", " 1764460800", "1e9", "abc", "\uff11\uff12\uff13", "9" * 30]
+)
+def test_timestamp_must_be_integer_seconds(value: str) -> None:
+    raw = body()
+    headers = {**sign(raw, SECRET), "webhook-timestamp": value}
+    assert "integer Unix seconds" in fails(raw, headers)
+
+
+def test_body_size_cap() -> None:
+    raw = body(metadata="x" * 2000, roomName="r", roomSid="s", identity="i", participantSid="p")
+    headers = sign(raw, SECRET)
+    assert verify(raw, headers, SECRET)
+    assert "larger than 1000 bytes" in fails(raw, headers, max_body_bytes=1000)
+    assert "larger than" in fails(raw.decode(), headers, max_body_bytes=1000)
+
+
+def test_signed_but_malformed_bodies() -> None:
+    cases = {
+        b"not json": "not valid JSON",
+        b"\xff\xfe{}": "not UTF-8",
+        b"[1, 2]": "JSON object",
+        b'{"id": 1, "event": "x", "createdAt": 1, "data": {}}': "string 'id'",
+        b'{"id": "evt_1", "event": "x", "createdAt": "1", "data": {}}': "createdAt",
+        b'{"id": "evt_1", "event": "x", "createdAt": true, "data": {}}': "createdAt",
+        b'{"id": "evt_1", "event": "x", "createdAt": 1, "data": []}': "'data'",
+        b'{"id": "evt_1", "event": "x", "createdAt": 1e400, "data": {}}': "malformed",
+        b"[" * 100_000 + b"]" * 100_000: "not valid JSON",
+    }
+    for raw, message in cases.items():
+        headers = sign(raw, SECRET, msg_id="evt_1")
+        assert message in fails(raw, headers), raw[:60]
+
+
+def test_webhook_id_must_equal_body_id() -> None:
+    raw = body("evt_1")
+    headers = sign(raw, SECRET, msg_id="evt_other")
+    assert "does not match" in fails(raw, headers)
+
+
+def test_sign_defaults() -> None:
+    raw = b"plain text, not json"
+    headers = sign(raw, SECRET)
+    assert headers["webhook-id"].startswith("msg_")
+    assert abs(int(headers["webhook-timestamp"]) - time.time()) < 5
+    assert sign(body("evt_9"), SECRET)["webhook-id"] == "evt_9"
+    assert sign(raw, SECRET, msg_id="m1", timestamp=5)["webhook-timestamp"] == "5"
+
+
+@pytest.mark.parametrize(
+    ("secret", "reason"),
+    [
+        ("", "empty"),
+        ("   ", "empty"),
+        ("sk_" + base64.b64encode(bytes(32)).decode(), "does not start"),
+        ("whsec_" + "!!!notbase64", "not valid base64"),
+        ("whsec_" + base64.urlsafe_b64encode(b"\xfb" * 32).decode(), "not valid base64"),
+        ("whsec_" + base64.b64encode(bytes(32)).decode().rstrip("="), "not valid base64"),
+        ("whsec_" + base64.b64encode(bytes(16)).decode(), "16 bytes"),
+        ("whsec_" + base64.b64encode(bytes(65)).decode(), "65 bytes"),
+    ],
+)
+def test_strict_secret_parsing(secret: str, reason: str) -> None:
+    raw = body()
+    message = fails(raw, sign(raw, SECRET), secret)
+    assert reason in message
+    if len(secret.strip()) > 6:
+        assert secret not in message
+        assert secret[6:] not in message
+
+
+@pytest.mark.parametrize("secret", [None, 123, b"whsec_abc", [], [SECRET, 5]])
+def test_secret_of_wrong_type(secret: Any) -> None:
+    raw = body()
+    fails(raw, sign(raw, SECRET), secret)
+
+
+def test_secret_bounds_accepted() -> None:
+    for size in (24, 64):
+        secret = "whsec_" + base64.b64encode(bytes(size)).decode()
+        raw = body()
+        assert verify(raw, sign(raw, secret), secret).id == "evt_1"
+
+
+def test_bad_options_are_programming_errors() -> None:
+    raw = body()
+    with pytest.raises(ValueError, match="tolerance"):
+        verify(raw, sign(raw, SECRET), SECRET, tolerance=-1)
+    with pytest.raises(ValueError, match="max_body_bytes"):
+        verify(raw, sign(raw, SECRET), SECRET, max_body_bytes=0)
+
+
+def test_no_secret_or_signature_in_errors_or_logs(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    raw = body()
+    headers = sign(raw, OTHER)
+    signature = headers["webhook-signature"]
+    messages = [
+        fails(raw, headers),
+        fails(raw + b" ", headers),
+        fails(raw, {**headers, "webhook-signature": signature + "x"}),
+        fails(raw, headers, SECRET[:-4]),
+    ]
+    for message in messages:
+        for secret_text in (SECRET, SECRET[6:], OTHER, OTHER[6:], signature, signature[3:]):
+            assert secret_text not in message
+    assert SECRET[6:] not in caplog.text
+    assert signature[3:] not in caplog.text
+
+
+def test_unknown_event_keeps_raw_data() -> None:
+    raw = body(event="room.exploded", blast={"radius": 3})
+    event = verify(raw, sign(raw, SECRET), SECRET)
+    assert isinstance(event, UnknownWebhookEvent)
+    assert event.event == "room.exploded"
+    assert event.data == {"blast": {"radius": 3}}
+
+
+# -- the client namespace ----------------------------------------------------
+
+
+def test_client_webhooks_verify_uses_configured_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("BAXCLOUD_WEBHOOK_SECRET", raising=False)
+    raw = body()
+    client = AsyncBaxCloud(api_key=API_KEY, webhook_secret=SECRET)
+    webhooks = AsyncWebhooks(client)
+    event = webhooks.verify(raw, sign(raw, SECRET))
+    assert isinstance(event, ParticipantJoinedEvent)
+    assert webhooks.verify(raw, sign(raw, OTHER), secret=[OTHER]).id == "evt_1"
+    with pytest.raises(WebhookVerificationError, match="too old"):
+        webhooks.verify(raw, sign(raw, SECRET, timestamp=int(time.time()) - 100), tolerance=10)
+
+
+def test_client_webhooks_verify_env_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BAXCLOUD_WEBHOOK_SECRET", OTHER)
+    raw = body()
+    webhooks = AsyncWebhooks(AsyncBaxCloud(api_key=API_KEY))
+    assert webhooks.verify(raw, sign(raw, OTHER)).id == "evt_1"
+
+
+def test_client_webhooks_verify_without_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("BAXCLOUD_WEBHOOK_SECRET", raising=False)
+    raw = body()
+    webhooks = AsyncWebhooks(AsyncBaxCloud(api_key=API_KEY))
+    with pytest.raises(WebhookVerificationError, match="no webhook secret"):
+        webhooks.verify(raw, sign(raw, SECRET))
+
+
+def test_webhook_verification_error_is_a_baxcloud_error() -> None:
+    assert issubclass(WebhookVerificationError, baxcloud.BaxCloudError)
+    from baxcloud import webhooks
+
+    assert webhooks.WebhookVerificationError is WebhookVerificationError
