@@ -23,19 +23,11 @@ from ._errors import (
     WebhookVerificationError,
 )
 from ._models import (
-    AutoStreamConfig,
-    DownloadUrl,
-    Egress,
-    EgressFile,
-    EgressStream,
     Grants,
-    Ingress,
     Participant,
     ParticipantPermission,
     ParticipantToken,
-    Recording,
     Room,
-    StreamDestination,
     TokenClaims,
     Track,
 )
@@ -44,6 +36,18 @@ from ._pagination import AsyncPage, AsyncPager, SyncPage
 from ._sync_client import BaxCloud
 
 if TYPE_CHECKING:
+    from . import webhooks
+    from ._media_models import (
+        AutoStreamConfig,
+        DownloadUrl,
+        Egress,
+        EgressFile,
+        EgressStream,
+        Ingress,
+        Recording,
+        StreamDestination,
+    )
+
     __version__: str
 
 __all__ = [
@@ -84,13 +88,41 @@ __all__ = [
     "UnprocessableEntityError",
     "WebhookVerificationError",
     "__version__",
+    "webhooks",
 ]
 
 
+# Loaded on first use: importlib.metadata, the media models and the webhook
+# event classes are not free to import, and many programs never need them.
+_LAZY_MODULES = {
+    "webhooks": ".webhooks",
+    **dict.fromkeys(
+        [
+            "AutoStreamConfig",
+            "DownloadUrl",
+            "Egress",
+            "EgressFile",
+            "EgressStream",
+            "Ingress",
+            "Recording",
+            "StreamDestination",
+        ],
+        "._media_models",
+    ),
+}
+
+
 def __getattr__(name: str) -> Any:
-    # Read lazily: importlib.metadata is not free, and most programs never ask.
     if name == "__version__":
         from ._version import get_version
 
         return get_version()
+    module_name = _LAZY_MODULES.get(name)
+    if module_name is not None:
+        import importlib
+
+        module = importlib.import_module(module_name, __name__)
+        value = module if name == "webhooks" else getattr(module, name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'baxcloud' has no attribute {name!r}")

@@ -4,24 +4,27 @@ from __future__ import annotations
 
 import re
 
-import attrs
-
 from ._errors import BaxCloudError
 
 _KEY_RE = re.compile(r"bax_(sk|pk)_([A-Za-z0-9]{4,32})_([A-Za-z0-9]{32,128})")
 
 
-@attrs.frozen(kw_only=True)
 class ApiKey:
     """A parsed API key. Its repr and str show the key id only."""
 
-    kind: str
-    key_id: str
-    secret: str = attrs.field(repr=False)
-    raw: str = attrs.field(repr=False)
+    __slots__ = ("key_id", "kind", "raw", "secret")
+
+    def __init__(self, *, kind: str, key_id: str, secret: str, raw: str) -> None:
+        self.kind = kind
+        self.key_id = key_id
+        self.secret = secret
+        self.raw = raw
 
     def __str__(self) -> str:
         return redacted_key(self.key_id, self.kind)
+
+    def __repr__(self) -> str:
+        return f"ApiKey(kind={self.kind!r}, key_id={self.key_id!r})"
 
 
 def redacted_key(key_id: str, kind: str = "sk") -> str:

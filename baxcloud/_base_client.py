@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-import platform
+import sys
 import uuid
 from collections.abc import Mapping
 from functools import cached_property
@@ -76,9 +76,10 @@ class _HTTPHolder:
 
 
 def _user_agent() -> str:
+    python = ".".join(map(str, sys.version_info[:3]))
     return (
         f"baxcloud-python/{get_version()} httpx/{httpx.__version__} "
-        f"{platform.python_implementation()}/{platform.python_version()}"
+        f"{sys.implementation.name}/{python}"
     )
 
 

@@ -8,18 +8,19 @@ from typing import TYPE_CHECKING
 
 from ._base_client import AsyncAPIClient
 from ._options import TimeoutTypes
-from ._resources.egress import AsyncEgress
-from ._resources.ingress import AsyncIngress
 from ._resources.participants import AsyncParticipants
-from ._resources.recordings import AsyncRecordings
 from ._resources.rooms import AsyncRooms
 from ._resources.tokens import AsyncTokens
-from ._resources.webhooks import AsyncWebhooks
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from typing_extensions import Self
+
+    from ._resources.egress import AsyncEgress
+    from ._resources.ingress import AsyncIngress
+    from ._resources.recordings import AsyncRecordings
+    from ._resources.webhooks import AsyncWebhooks
 
 __all__ = ["AsyncBaxCloud"]
 
@@ -52,18 +53,26 @@ class AsyncBaxCloud(AsyncAPIClient):
 
     @cached_property
     def recordings(self) -> AsyncRecordings:
+        from ._resources.recordings import AsyncRecordings  # imported on first use (import time)
+
         return AsyncRecordings(self)
 
     @cached_property
     def egress(self) -> AsyncEgress:
+        from ._resources.egress import AsyncEgress  # imported on first use (import time)
+
         return AsyncEgress(self)
 
     @cached_property
     def ingress(self) -> AsyncIngress:
+        from ._resources.ingress import AsyncIngress  # imported on first use (import time)
+
         return AsyncIngress(self)
 
     @cached_property
     def webhooks(self) -> AsyncWebhooks:
+        from ._resources.webhooks import AsyncWebhooks  # imported on first use (import time)
+
         return AsyncWebhooks(self)
 
     def with_options(

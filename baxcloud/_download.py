@@ -18,7 +18,7 @@ from ._logging import logger
 
 if TYPE_CHECKING:
     from ._base_client import AsyncAPIClient
-    from ._models import DownloadUrl, Recording
+    from ._media_models import DownloadUrl, Recording
     from ._options import RequestOptions
 
 ProgressCallback = Callable[[int, int], object]

@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-import attrs
-
 if TYPE_CHECKING:
     from ._sync_base import SyncAPIClient
 
@@ -20,16 +18,34 @@ T = TypeVar("T")
 PageFetcher = Callable[[int], Awaitable["AsyncPage[T]"]]
 
 
-@attrs.frozen(kw_only=True)
 class AsyncPage(Generic[T]):
     """One page of results; `async for` over it walks this page and the rest."""
 
-    items: list[T]
-    page: int
-    limit: int
-    total: int
-    has_more: bool
-    _fetch: PageFetcher[T] = attrs.field(repr=False, eq=False, alias="fetch")
+    # A plain slotted class rather than attrs: it is built on every list call.
+    __slots__ = ("_fetch", "has_more", "items", "limit", "page", "total")
+
+    def __init__(
+        self,
+        *,
+        items: list[T],
+        page: int,
+        limit: int,
+        total: int,
+        has_more: bool,
+        fetch: PageFetcher[T],
+    ) -> None:
+        self.items = items
+        self.page = page
+        self.limit = limit
+        self.total = total
+        self.has_more = has_more
+        self._fetch = fetch
+
+    def __repr__(self) -> str:
+        return (
+            f"AsyncPage(page={self.page}, limit={self.limit}, total={self.total}, "
+            f"has_more={self.has_more}, items={self.items!r})"
+        )
 
     async def next_page(self) -> AsyncPage[T] | None:
         """The following page, or None after the last one."""
@@ -62,13 +78,15 @@ class AsyncPager(Generic[T]):
             yield item
 
 
-@attrs.frozen(kw_only=True)
 class SyncPage(Generic[T]):
     """One page of results for the blocking client; iterating walks every page."""
 
-    _page: AsyncPage[T] = attrs.field(repr=False, alias="page")
-    # The client, not just its loop: a page keeps its client alive while iterated.
-    _runner: SyncAPIClient = attrs.field(repr=False, eq=False, alias="runner")
+    __slots__ = ("_page", "_runner")
+
+    def __init__(self, *, page: AsyncPage[T], runner: SyncAPIClient) -> None:
+        self._page = page
+        # The client, not just its loop: a page keeps its client alive while iterated.
+        self._runner = runner
 
     @property
     def items(self) -> list[T]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Awaitable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._options import RequestOptions, TimeoutTypes
 from ._pagination import AsyncPager, SyncPage
@@ -17,7 +17,6 @@ if TYPE_CHECKING:
     from ._client import AsyncBaxCloud
 
 T = TypeVar("T")
-R = TypeVar("R")
 
 
 def _shutdown(bridge: SyncBridge, client: AsyncBaxCloud) -> None:
@@ -123,10 +122,12 @@ class SyncAPIClient:
         return repr(self._async).replace("AsyncBaxCloud", type(self).__name__, 1)
 
 
-class SyncResource(Generic[R]):
-    """Base of the generated blocking namespaces."""
+class SyncResource:
+    """Base of the generated blocking namespaces (each annotates its `_async` type)."""
 
-    def __init__(self, client: SyncAPIClient, async_resource: R) -> None:
+    _async: Any
+
+    def __init__(self, client: SyncAPIClient, async_resource: Any) -> None:
         self._client = client
         self._async = async_resource
 

@@ -9,12 +9,14 @@ starts a fresh loop thread on its first call.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import threading
 from collections.abc import Awaitable, Coroutine
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    import asyncio
 
 T = TypeVar("T")
 
@@ -45,6 +47,8 @@ class SyncBridge:
 
                 raise BaxCloudError("this BaxCloud client has been closed")
             if self._loop is None:
+                import asyncio  # deferred: only blocking clients that run calls need it
+
                 loop = asyncio.new_event_loop()
                 thread = threading.Thread(
                     target=_run_loop, args=(loop,), name="baxcloud-sync", daemon=True
@@ -64,6 +68,8 @@ class SyncBridge:
             loop = self._start()
         if threading.current_thread() is self._thread:
             raise RuntimeError("a blocking BaxCloud call cannot run on its own event loop")
+        import asyncio
+
         coro: Coroutine[Any, Any, T] = (
             awaitable if asyncio.iscoroutine(awaitable) else _await(awaitable)
         )
@@ -84,6 +90,8 @@ class SyncBridge:
             if final is not None:
                 final.close()
             return
+        import asyncio
+
         on_loop_thread = threading.current_thread() is thread
         if final is not None:
             if on_loop_thread:
@@ -98,6 +106,8 @@ class SyncBridge:
 
 
 def _run_loop(loop: asyncio.AbstractEventLoop) -> None:
+    import asyncio
+
     asyncio.set_event_loop(loop)
     try:
         loop.run_forever()

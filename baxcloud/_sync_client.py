@@ -10,13 +10,6 @@ from typing import TYPE_CHECKING
 from ._base_client import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
 from ._client import AsyncBaxCloud
 from ._pagination import SyncPage
-from ._resources.egress import AsyncEgress
-from ._resources.ingress import AsyncIngress
-from ._resources.participants import AsyncParticipants
-from ._resources.recordings import AsyncRecordings
-from ._resources.rooms import AsyncRooms
-from ._resources.tokens import AsyncTokens
-from ._resources.webhooks import AsyncWebhooks
 from ._sync_base import SyncAPIClient, SyncResource
 
 if TYPE_CHECKING:
@@ -30,7 +23,7 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from ._download import ProgressCallback
-    from ._models import (
+    from ._media_models import (
         AutoStreamConfig,
         DownloadUrl,
         Egress,
@@ -41,24 +34,29 @@ if TYPE_CHECKING:
         EgressStatus,
         EgressStream,
         FileType,
-        Grants,
         Ingress,
         IngressInputType,
-        Participant,
-        ParticipantToken,
         Recording,
         RecordingStatus,
-        Room,
-        TokenClaims,
     )
+    from ._models import Grants, Participant, ParticipantToken, Room, TokenClaims
     from ._options import RequestOptions, TimeoutTypes
+    from ._resources.egress import AsyncEgress
+    from ._resources.ingress import AsyncIngress
+    from ._resources.participants import AsyncParticipants
+    from ._resources.recordings import AsyncRecordings
+    from ._resources.rooms import AsyncRooms
+    from ._resources.tokens import AsyncTokens
+    from ._resources.webhooks import AsyncWebhooks
     from .webhooks import WebhookEvent
 
 __all__ = ["BaxCloud"]
 
 
-class SyncRooms(SyncResource[AsyncRooms]):
+class SyncRooms(SyncResource):
     """Rooms: create, inspect, update and delete (contract A.6)."""
+
+    _async: AsyncRooms
 
     def create(
         self,
@@ -130,8 +128,10 @@ class SyncRooms(SyncResource[AsyncRooms]):
         return self._run(self._async.update_metadata(name, metadata, **options))
 
 
-class SyncParticipants(SyncResource[AsyncParticipants]):
+class SyncParticipants(SyncResource):
     """Participants of a room (contract A.7)."""
+
+    _async: AsyncParticipants
 
     def list(
         self,
@@ -178,8 +178,10 @@ class SyncParticipants(SyncResource[AsyncParticipants]):
         return self._run(self._async.update_metadata(room_name, identity, metadata, **options))
 
 
-class SyncTokens(SyncResource[AsyncTokens]):
+class SyncTokens(SyncResource):
     """Participant access tokens, minted and checked locally (contract A.8)."""
+
+    _async: AsyncTokens
 
     def create(
         self,
@@ -223,8 +225,10 @@ class SyncTokens(SyncResource[AsyncTokens]):
         return self._async.verify(token)
 
 
-class SyncRecordings(SyncResource[AsyncRecordings]):
+class SyncRecordings(SyncResource):
     """Cloud recordings of rooms (contract A.9)."""
+
+    _async: AsyncRecordings
 
     def start(
         self, *, room_name: str, file_type: FileType = "MP4", **options: Unpack[RequestOptions]
@@ -322,8 +326,10 @@ class SyncRecordings(SyncResource[AsyncRecordings]):
         )
 
 
-class SyncEgress(SyncResource[AsyncEgress]):
+class SyncEgress(SyncResource):
     """Stream out: record rooms and/or stream them to RTMP destinations (contract A.10)."""
+
+    _async: AsyncEgress
 
     def start(
         self,
@@ -440,8 +446,10 @@ class SyncEgress(SyncResource[AsyncEgress]):
         )
 
 
-class SyncIngress(SyncResource[AsyncIngress]):
+class SyncIngress(SyncResource):
     """Stream in: RTMP (OBS) and WHIP endpoints that publish into a room (contract A.11)."""
+
+    _async: AsyncIngress
 
     def create(
         self,
@@ -512,8 +520,10 @@ class SyncIngress(SyncResource[AsyncIngress]):
         return self._run(self._async.delete(ingress_id, **options))
 
 
-class SyncWebhooks(SyncResource[AsyncWebhooks]):
+class SyncWebhooks(SyncResource):
     """Webhook deliveries from BaxCloud, verified locally (contract A.12)."""
+
+    _async: AsyncWebhooks
 
     def verify(
         self,

@@ -103,8 +103,10 @@ class Generator:
     def resource(self, cls: ast.ClassDef, module: Path) -> None:
         tree = ast.parse(module.read_text())
         available = imported_names(tree, module)
-        self.lines += ["", "", f"class {sync_name(cls.name)}(SyncResource[{cls.name}]):"]
+        self.lines += ["", "", f"class {sync_name(cls.name)}(SyncResource):"]
         self.lines += docstring_block(cls, "    ")
+        # Annotated only: the async resource module is imported for type checking alone.
+        self.lines += ["", f"    _async: {cls.name}"]
         for item in cls.body:
             if not isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
                 continue
@@ -148,7 +150,7 @@ class Generator:
                 resource_cls = ast.unparse(item.returns)
                 namespaces.append((item.name, resource_cls))
                 source = available[resource_cls]
-                self.runtime_imports.add((resource_cls, source))
+                self.type_imports[resource_cls] = source
                 module = PACKAGE.joinpath(*source.lstrip(".").split(".")).with_suffix(".py")
                 resource_tree = ast.parse(module.read_text())
                 node = next(

@@ -4,7 +4,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .._converter import unstructure
-from .._models import (
+from .._media_models import (
     AutoStreamConfig,
     Egress,
     EgressFile,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .._models import Ingress, IngressInputType
+from .._media_models import Ingress, IngressInputType
 from .._options import RequestOptions
 from .._pagination import AsyncPager
 from .._paths import body, check_bool, check_str, optional_str, path, segment

@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 
 from .._converter import structure
 from .._download import ProgressCallback, download_to
-from .._models import DownloadUrl, FileType, Recording, RecordingStatus
+from .._media_models import DownloadUrl, FileType, Recording, RecordingStatus
 from .._options import RequestOptions
 from .._pagination import AsyncPager
 from .._paths import body, check_int, check_str, optional_str, path, segment

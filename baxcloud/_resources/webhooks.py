@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._errors import WebhookVerificationError
 from .._resource import AsyncResource
-from ..webhooks import WebhookEvent
-from ..webhooks._signing import load_keys, verify_with_keys
+
+if TYPE_CHECKING:
+    from ..webhooks import WebhookEvent
 
 __all__ = ["AsyncWebhooks"]
 
@@ -62,4 +63,7 @@ class AsyncWebhooks(AsyncResource):
             raise ValueError("tolerance must be a non-negative int (seconds)")
         if type(max_body_bytes) is not int or max_body_bytes < 1:
             raise ValueError("max_body_bytes must be a positive int")
+        # Imported on first use: the event classes are not free to build.
+        from ..webhooks._signing import load_keys, verify_with_keys
+
         return verify_with_keys(payload, headers, load_keys(secret), tolerance, max_body_bytes)
