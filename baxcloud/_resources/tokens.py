@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from datetime import datetime, timezone
+from types import MappingProxyType
 from typing import Any
 
 from .._converter import unstructure
@@ -14,6 +16,15 @@ from .._tokens import MAX_TTL_SECONDS, MIN_TTL_SECONDS, mint_token, verify_token
 __all__ = ["AsyncTokens"]
 
 MAX_ROOM_NAME_LENGTH = 256
+
+
+_DEFAULT_GRANTS = Grants()
+
+
+@functools.lru_cache(maxsize=256)
+def _video_claims(grants: Grants) -> Mapping[str, Any]:
+    """The token's `video` grant fields (camelCase, unset ones left out); read-only."""
+    return MappingProxyType({k: v for k, v in unstructure(grants).items() if v is not None})
 
 
 def _utc(seconds: float) -> datetime:
@@ -52,9 +63,8 @@ class AsyncTokens(AsyncResource):
             raise ValueError("participant_identity must not be empty")
         name = "" if participant_name is None else check_str(participant_name, "participant_name")
         check_int(ttl, "ttl", minimum=MIN_TTL_SECONDS, maximum=MAX_TTL_SECONDS)
-        chosen = Grants() if grants is None else model_argument(grants, Grants, "grants")
-        video = {k: v for k, v in unstructure(chosen).items() if v is not None}
-        video = {"room": room_name, "roomJoin": True, **video}
+        chosen = _DEFAULT_GRANTS if grants is None else model_argument(grants, Grants, "grants")
+        video = {"room": room_name, "roomJoin": True, **_video_claims(chosen)}
         key = self._client._api_key
         token, expires = mint_token(
             key_id=key.key_id,
