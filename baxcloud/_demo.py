@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import os
+import tempfile
+import time
+from collections.abc import Callable
+from typing import TypeVar
 
 from ._errors import APIStatusError, NotFoundError
 from .testing import LocalServer
+
+T = TypeVar("T")
 
 
 def _step(number: int, text: str) -> None:
@@ -89,9 +95,89 @@ def _tour(server: LocalServer) -> None:
         for r in client.rooms.list():
             print(f"    {r.name} ({r.sid})")
 
-        _step(9, "Delete the room")
+        _step(9, "Record the room, then download the recording")
+        recording = client.recordings.start(room_name=room.name, file_type="MP4")
+        print(f"    recording {recording.id} (egress {recording.egress_id}): {recording.status}")
+        recording = _wait(lambda: client.recordings.get(recording.id), "active")
+        print(
+            f"    {recording.status}; active recordings in the room: "
+            f"{len(client.recordings.list_active(room.name))}"
+        )
+        time.sleep(1)
+        client.recordings.stop(recording.egress_id)
+        recording = _wait(lambda: client.recordings.get(recording.id), "completed")
+        print(
+            f"    {recording.status}: {recording.filename}, {recording.size_bytes} bytes, "
+            f"{recording.duration_seconds:.0f} s"
+        )
+        url = client.recordings.get_download_url(recording.id, expires_in=600)
+        print(f"    pre-signed download URL valid until {url.expires_at:%H:%M:%S} UTC")
+        with tempfile.TemporaryDirectory() as folder:
+            path = client.recordings.download(recording.id, folder)
+            print(f"    downloaded {path.name}: {path.stat().st_size} bytes")
+
+        _step(10, "Stream out to two RTMP destinations (stream keys stay secret)")
+        egress = client.egress.start(
+            room_name=room.name,
+            mode="stream",
+            quality="1080p",
+            stream={
+                "urls": [
+                    "rtmp://a.rtmp.youtube.com/live2/YOUTUBE_KEY",
+                    "rtmp://live.twitch.tv/app/TWITCH_KEY",
+                ]
+            },
+        )
+        egress = _wait(lambda: client.egress.get(egress.id), "active")
+        assert egress.stream is not None
+        for destination in egress.stream.destinations:
+            print(f"    {destination.url}: {destination.status}")
+        egress = client.egress.stop(egress.id)
+        print(f"    stopped: {egress.status}")
+        config = client.egress.update_auto_stream_config(enabled=True, min_participants=2)
+        print(
+            f"    auto-stream: enabled={config.enabled}, mode={config.mode}, "
+            f"min_participants={config.min_participants}"
+        )
+        client.egress.update_auto_stream_config(enabled=False)
+
+        _step(11, "Stream in from OBS (RTMP) and a browser (WHIP)")
+        obs = client.ingress.create(
+            input_type="RTMP_INPUT",
+            room_name=room.name,
+            participant_identity="obs-streamer",
+            participant_name="OBS Studio",
+            enable_transcoding=True,
+        )
+        print(f"    RTMPS URL: {obs.rtmps_url} (stream key issued, not printed)")
+        whip = client.ingress.create(
+            input_type="WHIP_INPUT",
+            room_name=room.name,
+            participant_identity="whip-streamer",
+            bypass_transcoding=True,
+        )
+        print(f"    WHIP URL: {whip.whip_url} (bearer token issued, not printed)")
+        server.connect_ingress(obs.id)
+        obs = _wait(lambda: client.ingress.get(obs.id), "ACTIVE")
+        streamer = client.participants.get(room.name, "obs-streamer")
+        print(f"    OBS is {obs.status}; {streamer.name} is in the room")
+        client.ingress.delete(obs.id)
+        client.ingress.delete(whip.id)
+        print(f"    ingress endpoints left: {len(client.ingress.list(room_name=room.name).items)}")
+
+        _step(12, "Delete the room")
         client.rooms.delete(room.name)
         try:
             client.rooms.get(room.name)
         except NotFoundError as exc:
             print(f"    gone: {exc.code}")
+
+
+def _wait(fetch: Callable[[], T], status: str, timeout: float = 15.0) -> T:
+    """Poll until the resource reaches `status` (lifecycles take a moment)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        current = fetch()
+        if getattr(current, "status", None) == status or time.monotonic() > deadline:
+            return current
+        time.sleep(0.1)

@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from ._options import RequestOptions
 
 ProgressCallback = Callable[[int, int], object]
-CHUNK_SIZE = 256 * 1024
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
 
 
@@ -95,7 +94,7 @@ async def download_to(
                     length = response.headers.get("content-length")
                     total = int(length) if length is not None else total
                 with partial.open("ab" if done else "wb") as sink:
-                    async for chunk in response.aiter_bytes(CHUNK_SIZE):
+                    async for chunk in response.aiter_bytes():
                         sink.write(chunk)
                         done += len(chunk)
                         failures = 0

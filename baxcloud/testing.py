@@ -21,9 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from ._client import AsyncBaxCloud
 from ._errors import BaxCloudError
+from ._media_models import Egress, Ingress
 from ._models import (
-    Egress,
-    Ingress,
     Participant,
     ParticipantToken,
     Track,
@@ -52,6 +51,9 @@ class LocalServer:
         data_dir: keep state in SQLite under this directory, surviving restarts.
         manual_clock: time moves only through `advance_clock`.
         host, port: where to listen; port 0 (default) picks a free port.
+        egress_start_delay, egress_stop_delay: seconds an egress spends `starting`
+            and `ending` (by the server's clock).
+        recording_bytes_per_second: how fast simulated recording files grow.
     """
 
     def __init__(
@@ -63,6 +65,9 @@ class LocalServer:
         manual_clock: bool = False,
         host: str = "127.0.0.1",
         port: int = 0,
+        egress_start_delay: float = 1.0,
+        egress_stop_delay: float = 1.0,
+        recording_bytes_per_second: int = 64 * 1024,
     ) -> None:
         try:
             from ._server import ServerConfig
@@ -75,6 +80,9 @@ class LocalServer:
             webhook_secret=webhook_secret,
             data_dir=None if data_dir is None else Path(data_dir),
             manual_clock=manual_clock,
+            egress_start_delay=egress_start_delay,
+            egress_stop_delay=egress_stop_delay,
+            recording_bytes_per_second=recording_bytes_per_second,
         )
         self._host, self._port = host, port
         self._app: LocalBaxCloudApp | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from importlib.metadata import version
@@ -59,11 +60,22 @@ def test_demo_runs_against_an_embedded_server() -> None:
         "verified viewer token: can_publish=False",
         "participants now: ['host-1']",
         'metadata={"status": "active"}',
+        "active recordings in the room: 1",
+        "completed: rec_",
+        "pre-signed download URL valid until",
+        "rtmp://a.rtmp.youtube.com/live2/****: active",
+        "auto-stream: enabled=True",
+        "RTMPS URL: rtmps://",
+        "OBS is ACTIVE; OBS Studio is in the room",
         "gone: room_not_found",
         "Done: every step succeeded.",
     ):
         assert expected in out, expected
     assert "eyJ" not in out  # no token is printed
+    assert "YOUTUBE_KEY" not in out and "TWITCH_KEY" not in out  # nor stream keys
+    downloaded = re.search(r"downloaded (\S+): (\d+) bytes", out)
+    completed = re.search(r"completed: (\S+), (\d+) bytes", out)
+    assert downloaded and completed and downloaded.groups() == completed.groups()
 
 
 def test_dev_server_prints_working_credentials(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ import importlib.resources
 import json
 import logging
 import math
+import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl
@@ -26,11 +27,22 @@ from starlette.responses import Response
 
 from .._api_key import parse_api_key
 from .._errors import BaxCloudError
-from . import _state, _storage, participants, rooms, simulation
+from . import (
+    _media,
+    _storage,
+    downloads,
+    egress,
+    ingress,
+    participants,
+    recordings,
+    rooms,
+    simulation,
+)
 from ._clock import Clock
 from ._config import ServerConfig, load_credentials
-from ._context import Reply, RequestContext
+from ._context import MediaSettings, Reply, RequestContext
 from ._errors import ApiError, invalid_request
+from ._files import RecordingFiles
 from ._idempotency import MUTATING_METHODS, IdempotencyStore, check_key, fingerprint
 from ._ids import request_id as new_request_id
 from ._routing import Match, Router, split_raw_path
@@ -44,7 +56,10 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 AUTHENTICATED_PREFIXES = frozenset({"v1", "_dev"})
-SWEEP_INTERVAL_SECONDS = 1.0
+# Short, so that egress with small start/stop delays move on time; a sweep with
+# nothing due is three indexed queries.
+SWEEP_INTERVAL_SECONDS = 0.1
+DOWNLOAD_KEY_META = "download_signing_key"
 PURGE_INTERVAL_SECONDS = 60.0
 RATE_LIMIT_HEADERS = {
     # The local server does not rate limit; these static values are documented.
@@ -86,6 +101,10 @@ class LocalBaxCloudApp:
         try:
             with self._storage.transaction():
                 self._credentials = load_credentials(db, config)
+                download_key = _storage.get_meta(db, DOWNLOAD_KEY_META)
+                if download_key is None:
+                    download_key = secrets.token_hex(32)
+                    _storage.set_meta(db, DOWNLOAD_KEY_META, download_key)
                 start = config.start_time
                 if start is None and config.manual_clock:
                     persisted = _storage.get_meta(db, simulation.MANUAL_CLOCK_META)
@@ -96,6 +115,13 @@ class LocalBaxCloudApp:
         except BaseException:
             self._storage.close()
             raise
+        self.media = MediaSettings(
+            egress_start_delay=config.egress_start_delay,
+            egress_stop_delay=config.egress_stop_delay,
+            recording_bytes_per_second=config.recording_bytes_per_second,
+            files=RecordingFiles(config.data_dir),
+            download_key=bytes.fromhex(download_key),
+        )
         self.api_key: str = self._credentials.api_key
         self.webhook_secret: str = self._credentials.webhook_secret
         self.idempotency = IdempotencyStore(db)
@@ -116,6 +142,7 @@ class LocalBaxCloudApp:
         if not self._closed:
             self._closed = True
             self._storage.close()
+            self.media.files.cleanup()
 
     # ---- ASGI --------------------------------------------------------------------
 
@@ -186,8 +213,10 @@ class LocalBaxCloudApp:
         idem_key = request.headers.get("idempotency-key")
         if idem_key is None or method not in MUTATING_METHODS:
             await self._run_hooks(method, parts, match, None)
-            status, content, headers = self._run(match, request, method, body, request_id)
-            return self._response(status, content, headers)
+            result = self._run(match, request, method, body, request_id)
+            if isinstance(result, Response):
+                return result
+            return self._response(*result)
         idem_key = check_key(idem_key)
         print_ = fingerprint(method, raw_path, canonical)
         stored = self.idempotency.begin(key_id, idem_key, print_, self.clock.now())
@@ -195,12 +224,14 @@ class LocalBaxCloudApp:
             return self._response(stored.status, stored.body, {"Idempotent-Replayed": "true"})
         try:
             await self._run_hooks(method, parts, match, idem_key)
-            status, content, headers = self._run(
+            result = self._run(
                 match, request, method, body, request_id, idem=(key_id, idem_key, print_)
             )
         finally:
             self.idempotency.finish(key_id, idem_key)
-        return self._response(status, content, headers)
+        if isinstance(result, Response):  # pragma: no cover - only reads stream files
+            return result
+        return self._response(*result)
 
     async def _run_hooks(
         self, method: str, parts: tuple[str, ...], match: Match, idem_key: str | None
@@ -222,27 +253,36 @@ class LocalBaxCloudApp:
         request_id: str,
         *,
         idem: tuple[str, str, str] | None = None,
-    ) -> tuple[int, bytes, dict[str, str]]:
+    ) -> tuple[int, bytes, dict[str, str]] | Response:
         """Run the handler (synchronously, in one transaction); errors become answers."""
         db = self._storage.db
         now = self.clock.now()
-        query = dict(parse_qsl(request.scope.get("query_string", b"").decode("latin-1"), True))
+        query_items = tuple(
+            parse_qsl(request.scope.get("query_string", b"").decode("latin-1"), True)
+        )
         ctx = RequestContext(
             method=method,
             params=match.params,
-            query=query,
+            query=dict(query_items),
             body=body,
             db=db,
             clock=self.clock,
             now=now,
             credentials=self._credentials,
-            sweep=lambda: _state.close_expired_rooms(db, self.clock.now()),
+            sweep=lambda: _media.run_due(db, self.clock.now(), self.media),
+            media=self.media,
+            base_url=str(request.base_url).rstrip("/"),
+            headers=request.headers,
+            query_items=query_items,
         )
-        if method == "GET":  # reads need no transaction
+        if method in ("GET", "HEAD"):  # reads need no transaction
             try:
                 reply = match.handler(ctx)
             except ApiError as exc:
                 return exc.status, _json_bytes(exc.body(request_id)), exc.headers
+            if reply.response is not None:
+                response: Response = reply.response
+                return response
             return self._encode(reply)
         with self._storage.transaction():
             db.execute("SAVEPOINT handler")
@@ -313,14 +353,15 @@ class LocalBaxCloudApp:
             raise invalid_request("Content-Type must be application/json")
 
     def sweep(self) -> None:
-        """Close rooms whose empty timeout has passed; purge expired idempotency keys."""
+        """Apply due timed changes (rooms closing, egress and ingress moving on); purge keys."""
         db = self._storage.db
         now = self.clock.now()
         purge = now >= self._next_purge
-        if not purge and not _state.has_expired_rooms(db, now):
+        due = _media.next_due_time(db)
+        if not purge and (due is None or due > now):
             return
         with self._storage.transaction():
-            _state.close_expired_rooms(db, now)
+            _media.run_due(db, now, self.media)
             if purge:
                 self.idempotency.purge(now)
                 self._next_purge = now + PURGE_INTERVAL_SECONDS
@@ -365,11 +406,34 @@ def build_router(app: LocalBaxCloudApp) -> Router:
             "DELETE": participants.remove_participant,
         },
     )
+    router.add("/v1/recordings", {"GET": recordings.list_recordings, "POST": recordings.start})
+    router.add("/v1/recordings/stop", {"POST": recordings.stop})
+    router.add("/v1/recordings/active", {"GET": recordings.list_active})
+    router.add("/v1/recordings/{id}", {"GET": recordings.get})
+    router.add("/v1/recordings/{id}/download-url", {"GET": recordings.download_url})
+    router.add("/v1/egress", {"GET": egress.list_egress, "POST": egress.start})
+    # Before /v1/egress/{id}: routes are tried in order.
+    router.add(
+        "/v1/egress/auto-stream-config",
+        {"GET": egress.get_auto_stream_config, "PATCH": egress.update_auto_stream_config},
+    )
+    router.add("/v1/egress/{id}", {"GET": egress.get, "DELETE": egress.delete})
+    router.add("/v1/egress/{id}/stop", {"POST": egress.stop})
+    router.add("/v1/ingress", {"GET": ingress.list_ingress, "POST": ingress.create})
+    router.add("/v1/ingress/{id}", {"GET": ingress.get, "DELETE": ingress.delete})
+    router.add(
+        "/downloads/{recordingId}/{filename}",
+        {"GET": downloads.download, "HEAD": downloads.download},
+    )
     router.add("/_dev/join", {"POST": simulation.join})
     router.add("/_dev/leave", {"POST": simulation.leave})
     router.add("/_dev/publish-track", {"POST": simulation.publish_track})
     router.add("/_dev/unpublish-track", {"POST": simulation.unpublish_track})
     router.add("/_dev/clock", {"GET": simulation.get_clock})
     router.add("/_dev/clock/advance", {"POST": simulation.advance_clock})
+    router.add("/_dev/connect-ingress", {"POST": simulation.connect_ingress})
+    router.add("/_dev/disconnect-ingress", {"POST": simulation.disconnect_ingress})
+    router.add("/_dev/fail-ingress", {"POST": simulation.fail_ingress})
+    router.add("/_dev/fail-egress", {"POST": simulation.fail_egress})
     router.add("/_dev/events", {"GET": simulation.events})
     return router

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 import os
 import pathlib
 import secrets
@@ -24,6 +25,11 @@ def _optional_path(value: str | os.PathLike[str] | None) -> pathlib.Path | None:
     return None if value is None else pathlib.Path(value)
 
 
+def _non_negative(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
+    if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        raise ValueError(f"{attribute.name} must be a finite number >= 0")
+
+
 @attrs.frozen(kw_only=True)
 class ServerConfig:
     """How to run the local server.
@@ -34,6 +40,10 @@ class ServerConfig:
     manual_clock: time moves only through `POST /_dev/clock/advance`.
     start_time: the manual clock's initial reading (default: now, or the
     persisted reading with `data_dir`).
+    egress_start_delay / egress_stop_delay: seconds (server clock) an egress
+    spends `starting` before it is `active`, and `ending` before it is
+    `completed`; 0 means "at the next sweep" (the next request).
+    recording_bytes_per_second: how fast a simulated recording file grows.
     """
 
     api_key: str | None = attrs.field(default=None, repr=False)
@@ -41,6 +51,11 @@ class ServerConfig:
     data_dir: pathlib.Path | None = attrs.field(default=None, converter=_optional_path)
     manual_clock: bool = False
     start_time: float | None = None
+    egress_start_delay: float = attrs.field(default=1.0, validator=_non_negative)
+    egress_stop_delay: float = attrs.field(default=1.0, validator=_non_negative)
+    recording_bytes_per_second: int = attrs.field(
+        default=64 * 1024, validator=[attrs.validators.instance_of(int), attrs.validators.ge(0)]
+    )
 
 
 def generate_api_key() -> str:

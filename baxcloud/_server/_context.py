@@ -9,6 +9,7 @@ from typing import Any
 import attrs
 
 from ._clock import Clock
+from ._files import RecordingFiles
 
 
 @attrs.frozen(kw_only=True)
@@ -22,6 +23,17 @@ class Credentials:
 
 
 @attrs.frozen(kw_only=True)
+class MediaSettings:
+    """Egress timing, recording file storage and the download-URL signing key."""
+
+    egress_start_delay: float
+    egress_stop_delay: float
+    recording_bytes_per_second: int
+    files: RecordingFiles
+    download_key: bytes = attrs.field(repr=False)
+
+
+@attrs.frozen(kw_only=True)
 class RequestContext:
     method: str
     params: Mapping[str, str]  # decoded path parameters
@@ -31,15 +43,23 @@ class RequestContext:
     clock: Clock
     now: float  # clock reading taken once per request
     credentials: Credentials
-    sweep: Callable[[], object]  # closes rooms whose empty timeout has passed
+    sweep: Callable[[], object]  # runs every timed state change that is due
+    media: MediaSettings
+    base_url: str = "http://localhost"  # scheme://host[:port] the request was sent to
+    headers: Mapping[str, str] = attrs.field(factory=dict)  # request headers (lower-case)
+    query_items: tuple[tuple[str, str], ...] = ()  # every query parameter, in order
 
 
 @attrs.frozen
 class Reply:
-    """A 2xx answer: `body` is JSON-encoded, or no body at all when None (204)."""
+    """A 2xx answer: `body` is JSON-encoded, or no body at all when None (204).
+
+    `response`, when set, is sent as is instead (file downloads).
+    """
 
     status: int
     body: Any = None
+    response: Any = None
 
 
 Handler = Callable[[RequestContext], Reply]

@@ -1,4 +1,4 @@
-"""Prefixed identifiers (contract A.1: `RM_`, `PA_`, `TR_`, `evt_`, `req_`).
+"""Prefixed identifiers (contract A.1: `RM_`, `PA_`, `TR_`, `rec_`, `EG_`, `IN_`, `evt_`, `req_`).
 
 Ids sort in creation order (a microsecond timestamp, strictly increasing in
 this process, then random characters), so that lists ordered by `createdAt`,
@@ -54,6 +54,18 @@ def participant_sid() -> str:
 
 def track_sid() -> str:
     return new_id("TR_")
+
+
+def recording_id() -> str:
+    return new_id("rec_")
+
+
+def egress_id() -> str:
+    return new_id("EG_")
+
+
+def ingress_id() -> str:
+    return new_id("IN_")
 
 
 def event_id() -> str:

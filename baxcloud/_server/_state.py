@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
 from typing import Any
 
 import attrs
 
-from . import _ids
+from . import _ids, _media
 from ._errors import ApiError, participant_not_found, room_not_found
 from ._events import record_event
 
@@ -23,9 +24,13 @@ _ROOM_SELECT = """
 SELECT r.*,
   (SELECT COUNT(*) FROM participants p WHERE p.room_sid = r.sid) AS num_participants,
   (SELECT COUNT(*) FROM participants p WHERE p.room_sid = r.sid
-     AND EXISTS (SELECT 1 FROM tracks t WHERE t.participant_sid = p.sid)) AS num_publishers
+     AND EXISTS (SELECT 1 FROM tracks t WHERE t.participant_sid = p.sid)) AS num_publishers,
+  EXISTS (SELECT 1 FROM egress e WHERE e.room_name = r.name
+     AND e.status IN ('starting', 'active') AND e.mode IN ('record', 'both'))
+     AS active_recording
 FROM rooms r
 """
+ROOM_SELECT = _ROOM_SELECT
 
 
 @attrs.frozen(kw_only=True)
@@ -62,7 +67,7 @@ def room_json(row: sqlite3.Row) -> dict[str, Any]:
         "enableRecording": bool(row["enable_recording"]),
         "numParticipants": row["num_participants"],
         "numPublishers": row["num_publishers"],
-        "activeRecording": False,
+        "activeRecording": bool(row["active_recording"]),
         "createdAt": row["created_at"],
     }
 
@@ -145,12 +150,21 @@ def update_room(db: sqlite3.Connection, room: sqlite3.Row, changes: dict[str, An
         )
 
 
-def close_room(db: sqlite3.Connection, now: float, room: sqlite3.Row, reason: str) -> None:
-    """Remove a room: its participants leave (`room_deleted`), then `room.finished`."""
+def close_room(
+    db: sqlite3.Connection,
+    now: float,
+    room: sqlite3.Row,
+    reason: str,
+    *,
+    on_closing: Callable[[], object] | None = None,
+) -> None:
+    """Remove a room: participants leave (`room_deleted`), `on_closing()`, `room.finished`."""
     for participant in db.execute(
         "SELECT * FROM participants WHERE room_sid = ? ORDER BY joined_at, sid", (room["sid"],)
     ).fetchall():
         remove_participant(db, now, room, participant, "room_deleted", room_closing=True)
+    if on_closing is not None:
+        on_closing()
     db.execute("DELETE FROM rooms WHERE sid = ?", (room["sid"],))
     record_event(
         db,
@@ -158,25 +172,6 @@ def close_room(db: sqlite3.Connection, now: float, room: sqlite3.Row, reason: st
         "room.finished",
         {"roomName": room["name"], "roomSid": room["sid"], "reason": reason},
     )
-
-
-def close_expired_rooms(db: sqlite3.Connection, now: float) -> int:
-    """Close every room that has been empty for its `emptyTimeout`; returns how many."""
-    rows = db.execute(
-        _ROOM_SELECT + " WHERE r.closes_at IS NOT NULL AND r.closes_at <= ?"
-        " ORDER BY r.closes_at, r.sid",
-        (now,),
-    ).fetchall()
-    for room in rows:
-        close_room(db, now, room, "empty_timeout")
-    return len(rows)
-
-
-def has_expired_rooms(db: sqlite3.Connection, now: float) -> bool:
-    row = db.execute(
-        "SELECT 1 FROM rooms WHERE closes_at IS NOT NULL AND closes_at <= ? LIMIT 1", (now,)
-    ).fetchone()
-    return row is not None
 
 
 # ---- participants ---------------------------------------------------------------
@@ -373,6 +368,7 @@ def remove_participant(
             "reason": reason,
         },
     )
+    _media.on_participant_removed(db, now, participant["sid"])
     if room_closing:
         return
     remaining = db.execute(

@@ -14,7 +14,7 @@ import sqlite3
 from collections.abc import Iterator
 
 DB_FILENAME = "baxcloud.sqlite3"
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -76,6 +76,67 @@ CREATE TABLE IF NOT EXISTS idempotency (
     PRIMARY KEY (key_id, idem_key)
 );
 CREATE INDEX IF NOT EXISTS idempotency_by_created ON idempotency (created_at);
+CREATE TABLE IF NOT EXISTS egress (
+    id TEXT PRIMARY KEY,
+    room_name TEXT NOT NULL,
+    mode TEXT NOT NULL,
+    layout TEXT NOT NULL,
+    quality TEXT NOT NULL,
+    status TEXT NOT NULL,
+    file_type TEXT,
+    stream_urls TEXT,
+    destinations TEXT,
+    recording_id TEXT,
+    error TEXT,
+    created_at INTEGER NOT NULL,
+    started_at REAL,
+    ended_at REAL,
+    due_at REAL
+);
+CREATE INDEX IF NOT EXISTS egress_by_created ON egress (created_at, id);
+CREATE INDEX IF NOT EXISTS egress_by_room ON egress (room_name, status);
+CREATE INDEX IF NOT EXISTS egress_by_due ON egress (due_at) WHERE due_at IS NOT NULL;
+CREATE TABLE IF NOT EXISTS recordings (
+    id TEXT PRIMARY KEY,
+    egress_id TEXT NOT NULL UNIQUE,
+    room_name TEXT NOT NULL,
+    status TEXT NOT NULL,
+    file_type TEXT NOT NULL,
+    filename TEXT,
+    size_bytes INTEGER,
+    duration_seconds REAL,
+    error TEXT,
+    created_at INTEGER NOT NULL,
+    started_at REAL,
+    ended_at REAL
+);
+CREATE INDEX IF NOT EXISTS recordings_by_created ON recordings (created_at, id);
+CREATE INDEX IF NOT EXISTS recordings_by_room ON recordings (room_name, status);
+CREATE TABLE IF NOT EXISTS ingress (
+    id TEXT PRIMARY KEY,
+    input_type TEXT NOT NULL,
+    room_name TEXT NOT NULL,
+    participant_identity TEXT NOT NULL,
+    participant_name TEXT NOT NULL,
+    enable_transcoding INTEGER NOT NULL,
+    bypass_transcoding INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    url TEXT NOT NULL,
+    secret TEXT NOT NULL,
+    error TEXT,
+    participant_sid TEXT,
+    due_at REAL,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ingress_by_created ON ingress (created_at, id);
+CREATE INDEX IF NOT EXISTS ingress_by_participant ON ingress (participant_sid)
+    WHERE participant_sid IS NOT NULL;
+CREATE INDEX IF NOT EXISTS ingress_by_due ON ingress (due_at) WHERE due_at IS NOT NULL;
+CREATE TABLE IF NOT EXISTS auto_starts (
+    room_sid TEXT NOT NULL REFERENCES rooms (sid) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    PRIMARY KEY (room_sid, kind)
+);
 """
 
 
@@ -99,7 +160,8 @@ class Storage:
                 if statement.strip():
                     self.db.execute(statement)
             self.db.execute(
-                "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
+                "INSERT INTO meta (key, value) VALUES ('schema_version', ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 (SCHEMA_VERSION,),
             )
         if data_dir is not None:

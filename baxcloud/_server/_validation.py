@@ -32,6 +32,8 @@ _JSON_TYPES: dict[str, tuple[type, ...]] = {
     "integer": (int,),
     "boolean": (bool,),
     "number": (int, float),
+    "object": (dict,),
+    "array": (list,),
 }
 
 Check = Callable[[Any], "str | None"]
@@ -80,7 +82,13 @@ def _type_ok(value: Any, json_type: str) -> bool:
     return isinstance(value, _JSON_TYPES[json_type])
 
 
-_ARTICLE = {"integer": "an integer", "string": "a string", "boolean": "a boolean"}
+_ARTICLE = {
+    "integer": "an integer",
+    "string": "a string",
+    "boolean": "a boolean",
+    "object": "an object",
+    "array": "an array",
+}
 
 
 def parse_body(body: Any, fields: Sequence[Field]) -> dict[str, Any]:
@@ -179,6 +187,23 @@ def one_of(*choices: str) -> Check:
 _DIGITS = re.compile(r"[0-9]{1,30}")
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
+
+
+def parse_query_int(query: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    """One integer query parameter in [low, high]; 422 otherwise."""
+    problems: list[Detail] = []
+    value = _query_int(query, name, default, low, high, problems)
+    if problems:
+        raise validation_failed(problems)
+    return value
+
+
+def parse_query_choice(query: Mapping[str, str], name: str, choices: Sequence[str]) -> str | None:
+    """An optional enumerated query parameter (a filter); 422 for an unknown value."""
+    value = query.get(name)
+    if value is not None and value not in choices:
+        raise validation_failed([Detail(name, "must be one of " + ", ".join(choices))])
+    return value
 
 
 def parse_pagination(query: Mapping[str, str]) -> tuple[int, int]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import _state
+from . import _media, _state
 from ._context import Reply, RequestContext
 from ._validation import (
     MAX_EMPTY_TIMEOUT,
@@ -61,5 +61,5 @@ def update_room(ctx: RequestContext) -> Reply:
 
 def delete_room(ctx: RequestContext) -> Reply:
     room = _state.require_room(ctx.db, ctx.params["name"])
-    _state.close_room(ctx.db, ctx.now, room, "deleted")
+    _media.close_room(ctx.db, ctx.now, ctx.media, room, "deleted")
     return Reply(204)

@@ -7,7 +7,7 @@ from typing import Any
 
 from .. import _tokens
 from .._errors import TokenVerificationError
-from . import _state, _storage
+from . import _media, _state, _storage
 from ._context import Reply, RequestContext
 from ._errors import ApiError, Detail, validation_failed
 from ._events import list_events
@@ -46,6 +46,21 @@ def _check_seconds(value: float) -> str | None:
 
 
 ADVANCE_FIELDS = (Field("seconds", "number", required=True, check=_check_seconds),)
+MAX_ERROR_CHARS = 1024
+
+
+def _check_error(value: str) -> str | None:
+    if not 1 <= len(value) <= MAX_ERROR_CHARS:
+        return f"must be 1-{MAX_ERROR_CHARS} characters"
+    return None
+
+
+INGRESS_FIELDS = (Field("ingressId", "string", required=True),)
+FAIL_INGRESS_FIELDS = (*INGRESS_FIELDS, Field("error", "string", required=True, check=_check_error))
+FAIL_EGRESS_FIELDS = (
+    Field("egressId", "string", required=True),
+    Field("error", "string", required=True, check=_check_error),
+)
 
 _GRANT_NAMES = {
     "canPublish": "can_publish",
@@ -109,6 +124,7 @@ def join(ctx: RequestContext) -> Reply:
         metadata=metadata,
         permission=permission,
     )
+    _media.on_participant_joined(ctx.db, ctx.now, ctx.media, room_name)
     return Reply(201, _state.participant_json(ctx.db, participant))
 
 
@@ -142,6 +158,35 @@ def unpublish_track(ctx: RequestContext) -> Reply:
     participant = _state.require_participant(ctx.db, room, values["identity"])
     _state.unpublish_track(ctx.db, ctx.now, room, participant, values["trackSid"])
     return Reply(204)
+
+
+def connect_ingress(ctx: RequestContext) -> Reply:
+    """OBS / a WHIP client starts sending: `BUFFERING` now, `ACTIVE` at the next sweep."""
+    ingress_id = parse_body(ctx.body, INGRESS_FIELDS)["ingressId"]
+    ingress = _media.require_ingress(ctx.db, ingress_id)
+    _media.connect_ingress(ctx.db, ctx.now, ctx.media, ingress)
+    return Reply(200, _media.ingress_json(_media.require_ingress(ctx.db, ingress_id)))
+
+
+def disconnect_ingress(ctx: RequestContext) -> Reply:
+    """The sender stops cleanly: `COMPLETE`, its participant leaves."""
+    ingress_id = parse_body(ctx.body, INGRESS_FIELDS)["ingressId"]
+    _media.end_ingress(ctx.db, ctx.now, _media.require_ingress(ctx.db, ingress_id))
+    return Reply(200, _media.ingress_json(_media.require_ingress(ctx.db, ingress_id)))
+
+
+def fail_ingress(ctx: RequestContext) -> Reply:
+    values = parse_body(ctx.body, FAIL_INGRESS_FIELDS)
+    ingress = _media.require_ingress(ctx.db, values["ingressId"])
+    _media.fail_ingress(ctx.db, ctx.now, ingress, values["error"])
+    return Reply(200, _media.ingress_json(_media.require_ingress(ctx.db, ingress["id"])))
+
+
+def fail_egress(ctx: RequestContext) -> Reply:
+    values = parse_body(ctx.body, FAIL_EGRESS_FIELDS)
+    egress = _media.require_egress(ctx.db, values["egressId"])
+    _media.fail_egress(ctx.db, ctx.now, egress, values["error"])
+    return Reply(200, _media.egress_json(_media.require_egress(ctx.db, egress["id"])))
 
 
 def get_clock(ctx: RequestContext) -> Reply:

@@ -1,0 +1,80 @@
+"""`/v1/ingress` handlers (contract A.11).
+
+The stream key (RTMP) or WHIP bearer token is returned in full only in the
+201 answer of the create call; every later answer shows `****`.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from . import _media
+from ._context import Reply, RequestContext
+from ._errors import Detail, validation_failed
+from ._validation import (
+    Field,
+    check_display_name,
+    check_name,
+    one_of,
+    parse_body,
+    parse_pagination,
+)
+
+CREATE_FIELDS = (
+    Field("inputType", "string", required=True, check=one_of(*_media.INGRESS_TYPES)),
+    Field("roomName", "string", required=True, check=check_name),
+    Field("participantIdentity", "string", required=True, check=check_name),
+    Field("participantName", "string", check=check_display_name),
+    Field("enableTranscoding", "boolean"),
+    Field("bypassTranscoding", "boolean"),
+)
+
+
+def _hostname(base_url: str) -> str:
+    host = urlsplit(base_url).hostname or "localhost"
+    return f"[{host}]" if ":" in host else host
+
+
+def create(ctx: RequestContext) -> Reply:
+    values = parse_body(ctx.body, CREATE_FIELDS)
+    input_type: str = values["inputType"]
+    rtmp = input_type == "RTMP_INPUT"
+    enable = values.get("enableTranscoding", rtmp)
+    bypass = values.get("bypassTranscoding", False)
+    problems: list[Detail] = []
+    if bypass and rtmp:
+        problems.append(Detail("bypassTranscoding", "is only allowed with WHIP_INPUT"))
+    elif bypass and enable:
+        problems.append(
+            Detail("bypassTranscoding", "cannot be combined with enableTranscoding: true")
+        )
+    if problems:
+        raise validation_failed(problems)
+    row = _media.create_ingress(
+        ctx.db,
+        ctx.now,
+        input_type=input_type,
+        room_name=values["roomName"],
+        participant_identity=values["participantIdentity"],
+        participant_name=values.get("participantName", ""),
+        enable_transcoding=enable,
+        bypass_transcoding=bypass,
+        hostname=_hostname(ctx.base_url),
+    )
+    return Reply(201, _media.ingress_json(row, reveal_secret=True))
+
+
+def list_ingress(ctx: RequestContext) -> Reply:
+    page, limit = parse_pagination(ctx.query)
+    room_name = ctx.query.get("roomName")
+    filters = {} if room_name is None else {"room_name": room_name}
+    return Reply(200, _media.list_ingress(ctx.db, filters, page, limit))
+
+
+def get(ctx: RequestContext) -> Reply:
+    return Reply(200, _media.ingress_json(_media.require_ingress(ctx.db, ctx.params["id"])))
+
+
+def delete(ctx: RequestContext) -> Reply:
+    _media.delete_ingress(ctx.db, ctx.now, _media.require_ingress(ctx.db, ctx.params["id"]))
+    return Reply(204)
