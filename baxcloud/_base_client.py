@@ -30,6 +30,7 @@ from ._errors import (
     RateLimitError,
     status_error_class,
 )
+from ._http import HTTPPools
 from ._logging import logger, redact
 from ._options import RequestOptions, TimeoutTypes
 from ._version import get_version
@@ -39,40 +40,7 @@ T = TypeVar("T")
 DEFAULT_BASE_URL = "https://api.baxcloud.io"
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_RETRIES = 2
-DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=32)
 _NOT_GIVEN: Any = object()
-
-
-class _HTTPHolder:
-    """The httpx client shared by a client and its `with_options` copies.
-
-    The SDK's own client is created on first use (building an SSL context is
-    not free) and re-created after `os.fork()`, since a child must never reuse
-    its parent's sockets. A client passed in by the user is used as is.
-    """
-
-    def __init__(self, client: httpx.AsyncClient | None) -> None:
-        self._client = client
-        self.owned = client is None
-        self.closed = False
-        self._pid = os.getpid()
-
-    def get(self) -> httpx.AsyncClient:
-        if self.closed:
-            raise BaxCloudError("this BaxCloud client has been closed")
-        if self.owned and self._pid != os.getpid():
-            self._client, self._pid = None, os.getpid()
-        if self._client is None:
-            self._client = httpx.AsyncClient(limits=DEFAULT_LIMITS, follow_redirects=False)
-        return self._client
-
-    async def aclose(self) -> None:
-        if self.closed:
-            return
-        self.closed = True
-        client, self._client = self._client, None
-        if client is not None and self.owned and self._pid == os.getpid():
-            await client.aclose()
 
 
 def _user_agent() -> str:
@@ -87,7 +55,7 @@ class AsyncAPIClient:
     """Configuration plus the request pipeline. `AsyncBaxCloud` adds namespaces."""
 
     _api_key: ApiKey
-    _http: _HTTPHolder
+    _http: HTTPPools
 
     def __init__(
         self,
@@ -120,7 +88,7 @@ class AsyncAPIClient:
             if webhook_secret is not None
             else os.environ.get("BAXCLOUD_WEBHOOK_SECRET")
         )
-        self._http = _HTTPHolder(http_client)
+        self._http = HTTPPools(http_client)
 
     def _configure(
         self,

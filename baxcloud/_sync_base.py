@@ -19,10 +19,6 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-def _shutdown(bridge: SyncBridge, client: AsyncBaxCloud) -> None:
-    bridge.stop(client.aclose())
-
-
 class SyncAPIClient:
     """Blocking facade over an `AsyncBaxCloud` running on a private loop thread."""
 
@@ -33,11 +29,11 @@ class SyncAPIClient:
 
     def _attach(self, async_client: AsyncBaxCloud) -> None:
         self._async = async_client
-        self._bridge = SyncBridge()
+        self._bridge = SyncBridge(async_client._http)
         self._parent = None
-        # Closes the pool and stops the loop thread when the client is closed,
+        # Closes the pools and stops any loop thread when the client is closed,
         # garbage-collected, or still open at interpreter exit.
-        self._finalizer = weakref.finalize(self, _shutdown, self._bridge, async_client)
+        self._finalizer = weakref.finalize(self, self._bridge.stop)
 
     def _run(self, awaitable: Awaitable[T]) -> T:
         return self._bridge.run(awaitable)

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -213,11 +214,37 @@ def bench_async_overhead(quick: bool) -> None:
     row("async call overhead", "raw httpx (mock transport)", ratio, "<= 1.25x", ratio <= 1.25)
 
 
-def bench_loopback(quick: bool) -> None:
-    from baxcloud.testing import LocalServer
+@contextlib.contextmanager
+def dev_server() -> Iterator[Any]:
+    """`baxcloud dev` in its own process, so that it does not share our GIL."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "baxcloud", "dev", "--port", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        settings: dict[str, str] = {}
+        while len(settings) < 3:
+            line = proc.stdout.readline()
+            if not line:
+                raise RuntimeError("baxcloud dev exited early")
+            if line.startswith("  BAXCLOUD_"):
+                key, _, value = line.strip().partition("=")
+                settings[key] = value
+        from baxcloud.testing import LocalServer
 
+        yield LocalServer.connect(
+            settings["BAXCLOUD_BASE_URL"], api_key=settings["BAXCLOUD_API_KEY"]
+        )
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def bench_loopback(quick: bool) -> None:
     number = 100 if quick else 500
-    with LocalServer() as server:
+    with dev_server() as server:
         headers = {"Authorization": f"Bearer {server.api_key}"}
         with server.client() as client:
             client.rooms.create(name="bench")

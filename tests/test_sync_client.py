@@ -165,3 +165,55 @@ def test_client_works_in_a_forked_child(server: LocalServer) -> None:
         _, status = os.waitpid(pid, 0)
         assert os.WEXITSTATUS(status) == 0
         assert client.rooms.get(name).name == name  # the parent's client still works
+
+
+async def test_portal_threads_are_not_left_behind(server: LocalServer) -> None:
+    # Inside a running loop, blocking calls go through a portal thread per client.
+    gc.collect()
+    before = threading.active_count()
+    for _ in range(10):
+        dropped = server.client()
+        dropped.rooms.list()
+        assert threading.active_count() == before + 1
+        del dropped
+        gc.collect()
+    for _ in range(200):  # portal threads stop as their clients are collected
+        if threading.active_count() == before:
+            break
+        await asyncio.sleep(0.05)
+    assert threading.active_count() == before
+
+
+def test_each_thread_gets_its_own_pool_and_ended_threads_release_theirs(
+    server: LocalServer,
+) -> None:
+    with server.client() as client:
+        pools = client._async._http
+
+        def call() -> None:
+            client.rooms.list()
+
+        workers = [threading.Thread(target=call) for _ in range(3)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        assert len(pools._by_loop) == 3
+        call()  # a new thread-loop (this thread's) sweeps the ended threads' pools
+        assert len(pools._by_loop) == 1
+    assert pools.closed and pools._by_loop == {}
+
+
+def test_a_users_http_client_stays_on_one_loop(server: LocalServer) -> None:
+    import httpx
+
+    http = httpx.AsyncClient()
+    with server.client(http_client=http) as client:
+        threads = [threading.Thread(target=client.rooms.list) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        client.rooms.list()
+        assert client._bridge._portal_thread is not None
+        assert client._async._http._by_loop == {}

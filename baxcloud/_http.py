@@ -1,0 +1,143 @@
+"""The httpx connection pools behind a client and its `with_options` copies.
+
+httpx's async pools belong to the event loop that opened their connections,
+so the SDK keeps one pool per event loop: an async program normally has one;
+the blocking client runs each calling thread on a loop of its own (see
+`_sync_bridge`). Pools are created on first use (building an SSL context is
+not free) and forgotten after `os.fork()`, since a child must never reuse its
+parent's sockets. A client passed in by the user is used as is, for every call.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import weakref
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+
+from ._errors import BaxCloudError
+
+DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=32)
+
+
+def running_loop() -> Any:
+    """The running asyncio loop, or None (no loop, or another async library)."""
+    asyncio = sys.modules.get("asyncio")
+    return None if asyncio is None else asyncio._get_running_loop()
+
+
+class HTTPPools:
+    def __init__(self, client: httpx.AsyncClient | None) -> None:
+        self._user_client = client
+        self.owned = client is None
+        self.closed = False
+        self._pid = os.getpid()
+        self._lock = threading.Lock()
+        self._by_loop: dict[Any, httpx.AsyncClient] = {}
+        self._last: tuple[Any, httpx.AsyncClient] | None = None
+        # Loops that run one blocking call at a time (the blocking client's
+        # per-thread loops): their pools do their I/O with httpx's sync transport.
+        self.blocking_loops: weakref.WeakSet[Any] = weakref.WeakSet()
+
+    def get(self) -> httpx.AsyncClient:
+        """The pool for the running event loop."""
+        if self.closed:
+            raise BaxCloudError("this BaxCloud client has been closed")
+        if self._user_client is not None:
+            return self._user_client
+        loop = running_loop()
+        last = self._last
+        if last is not None and last[0] is loop and self._pid == os.getpid():
+            return last[1]
+        return self._pool_for(loop)
+
+    def _pool_for(self, loop: Any) -> httpx.AsyncClient:
+        if self._pid != os.getpid():
+            self._lock = threading.Lock()
+            self._by_loop, self._last, self._pid = {}, None, os.getpid()
+            self.blocking_loops = weakref.WeakSet()
+        with self._lock:
+            client = self._by_loop.get(loop)
+            if client is None:
+                # Pools of loops that were closed without closing us cannot be
+                # closed any more; drop them so they do not pile up.
+                for stale in [k for k in self._by_loop if _is_closed(k)]:
+                    del self._by_loop[stale]
+                transport = BlockingTransport() if loop in self.blocking_loops else None
+                client = httpx.AsyncClient(
+                    limits=DEFAULT_LIMITS, follow_redirects=False, transport=transport
+                )
+                self._by_loop[loop] = client
+            self._last = (loop, client)
+            return client
+
+    async def aclose_running_loop_pool(self) -> None:
+        """Close the pool of the running loop (if it has one)."""
+        loop = running_loop()
+        with self._lock:
+            client = self._by_loop.pop(loop, None)
+            if self._last is not None and self._last[0] is loop:
+                self._last = None
+        if client is not None and self._pid == os.getpid():
+            await client.aclose()
+
+    async def aclose(self) -> None:
+        """Close this loop's pool and refuse further calls.
+
+        Pools opened on other event loops are dropped; the blocking client
+        closes its own per-thread pools on their loops before calling this.
+        """
+        if self.closed:
+            return
+        self.closed = True
+        await self.aclose_running_loop_pool()
+        with self._lock:
+            self._by_loop.clear()
+            self._last = None
+
+
+def _is_closed(loop: Any) -> bool:
+    is_closed = getattr(loop, "is_closed", None)
+    return bool(is_closed()) if is_closed is not None else False
+
+
+class BlockingTransport(httpx.AsyncBaseTransport):
+    """An async transport that does its I/O with httpx's blocking transport.
+
+    Only for a loop that runs a single call at a time on behalf of a blocking
+    caller: there, waiting in a socket call is the same as awaiting it, and
+    skipping the async I/O machinery makes the blocking client as fast as
+    plain `httpx.Client`. Timeouts, pool limits and errors are httpx's own.
+    """
+
+    def __init__(self) -> None:
+        self._transport = httpx.HTTPTransport(limits=DEFAULT_LIMITS)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = self._transport.handle_request(request)
+        assert isinstance(response.stream, httpx.SyncByteStream)
+        return httpx.Response(
+            status_code=response.status_code,
+            headers=response.headers,
+            stream=_AsyncBody(response.stream),
+            extensions=response.extensions,
+        )
+
+    async def aclose(self) -> None:
+        self._transport.close()
+
+
+class _AsyncBody(httpx.AsyncByteStream):
+    def __init__(self, stream: httpx.SyncByteStream) -> None:
+        self._stream = stream
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for chunk in self._stream:
+            yield chunk
+
+    async def aclose(self) -> None:
+        self._stream.close()
