@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -54,6 +55,14 @@ class LocalServer:
         egress_start_delay, egress_stop_delay: seconds an egress spends `starting`
             and `ending` (by the server's clock).
         recording_bytes_per_second: how fast simulated recording files grow.
+        webhook_urls: endpoints every event is delivered to (signed with
+            `webhook_secret`); see `add_webhook_endpoint` and `webhook_deliveries`.
+        webhook_retry_schedule: seconds (wall clock) before each retry of a failed
+            delivery, default (0.1, 0.5, 2, 5, 10); then the event is given up.
+        webhook_timeout: seconds one delivery attempt may take (default 5).
+        faults: fault injection from the start: a `FaultConfig`, a mapping of its
+            fields (`rate`, `kinds`, `seed`, `slow_seconds`) or a spec string such as
+            "rate=0.3,kinds=429+503+drop,seed=7"; see `set_faults`.
     """
 
     def __init__(
@@ -68,6 +77,10 @@ class LocalServer:
         egress_start_delay: float = 1.0,
         egress_stop_delay: float = 1.0,
         recording_bytes_per_second: int = 64 * 1024,
+        faults: Any = None,
+        webhook_urls: Iterable[str] = (),
+        webhook_retry_schedule: Iterable[float] | None = None,
+        webhook_timeout: float | None = None,
     ) -> None:
         try:
             from ._server import ServerConfig
@@ -75,6 +88,11 @@ class LocalServer:
             raise BaxCloudError(
                 "the local server needs the server extra: pip install 'baxcloud[server]'"
             ) from exc
+        webhook_options: dict[str, Any] = {}
+        if webhook_retry_schedule is not None:
+            webhook_options["webhook_retry_schedule"] = tuple(webhook_retry_schedule)
+        if webhook_timeout is not None:
+            webhook_options["webhook_timeout"] = webhook_timeout
         self._config = ServerConfig(
             api_key=api_key,
             webhook_secret=webhook_secret,
@@ -83,7 +101,11 @@ class LocalServer:
             egress_start_delay=egress_start_delay,
             egress_stop_delay=egress_stop_delay,
             recording_bytes_per_second=recording_bytes_per_second,
+            faults=faults,
+            webhook_urls=tuple(webhook_urls),
+            **webhook_options,
         )
+        self._rotated_secret: str | None = None
         self._host, self._port = host, port
         self._app: LocalBaxCloudApp | None = None
         self._uvicorn: Any = None
@@ -179,6 +201,7 @@ class LocalServer:
             api_key=api_key, base_url=base_url, webhook_secret=webhook_secret, max_retries=0
         )
         remote.base_url = remote._admin.base_url
+        remote._rotated_secret = None
         return remote
 
     # ---- credentials and clients ------------------------------------------------
@@ -192,7 +215,7 @@ class LocalServer:
     @property
     def webhook_secret(self) -> str | None:
         if self._admin is not None and self._app is None:
-            return self._admin.webhook_secret
+            return self._rotated_secret or self._admin.webhook_secret
         return self._running_app().webhook_secret
 
     def client(self, **kwargs: Any) -> BaxCloud:
@@ -315,3 +338,92 @@ class LocalServer:
         """Every event the server has recorded so far, oldest first."""
         result: dict[str, Any] = self._admin_client()._request("GET", "/_dev/events", cast_to=dict)
         return list(result["items"])
+
+    def set_faults(
+        self,
+        *,
+        rate: float = 0.0,
+        kinds: Iterable[str | int] | None = None,
+        seed: int | None = None,
+        slow_seconds: float | None = None,
+    ) -> dict[str, Any]:
+        """Inject faults into API requests from now on; `set_faults()` turns them off.
+
+        With probability `rate` (0-1) a `/v1` or download request gets one of
+        `kinds` (default: every kind except "slow"): "429" (with a 0-0.2 s
+        Retry-After), "500", "503", "drop" (connection closed without an
+        answer), "slow" (the handler waits `slow_seconds`, default 3, before
+        running) or "after_commit" (the change is committed, then the answer is
+        replaced by a 503 or a dropped connection). `/_dev` calls, like this
+        one, are never faulted. The same `seed` and the same requests give the
+        same faults. Restarts the counters; returns `faults()`.
+        """
+        result: dict[str, Any] = self._sim(
+            "POST",
+            "/_dev/faults",
+            dict,
+            rate=rate,
+            kinds=None if kinds is None else [str(kind) for kind in kinds],
+            seed=seed,
+            slow_seconds=slow_seconds,
+        )
+        return result
+
+    def faults(self) -> dict[str, Any]:
+        """The fault configuration and what was injected since it was set.
+
+        `{"rate", "kinds", "seed", "slowSeconds", "requests": <requests that
+        drew>, "injected": {<kind>: <count>}}`.
+        """
+        result: dict[str, Any] = self._admin_client()._request("GET", "/_dev/faults", cast_to=dict)
+        return result
+
+    # ---- webhooks -------------------------------------------------------------------
+
+    def add_webhook_endpoint(self, url: str) -> dict[str, Any]:
+        """Deliver every event from now on to `url` too (re-enables it if known).
+
+        Returns the endpoint: `{"id", "url", "enabled", "disabledReason", "createdAt"}`.
+        """
+        result: dict[str, Any] = self._sim("POST", "/_dev/webhook-endpoints", dict, url=url)
+        return result
+
+    def webhook_endpoints(self) -> list[dict[str, Any]]:
+        """Every registered endpoint (a 410 answer disables one, with `disabledReason`)."""
+        result: dict[str, Any] = self._admin_client()._request(
+            "GET", "/_dev/webhook-endpoints", cast_to=dict
+        )
+        return list(result["items"])
+
+    def webhook_deliveries(self) -> list[dict[str, Any]]:
+        """Every delivery attempt so far, oldest first.
+
+        Each: `{"id", "eventId", "event", "endpointId", "endpointUrl", "attempt",
+        "status" (HTTP status or None), "latencyMs", "error", "outcome"
+        ("delivered", "retrying", "failed" or "disabled"), "attemptedAt",
+        "deliveredAt", "nextAttemptAt"}` (wall-clock Unix seconds).
+        """
+        result: dict[str, Any] = self._admin_client()._request(
+            "GET", "/_dev/webhook-deliveries", cast_to=dict
+        )
+        return list(result["items"])
+
+    def pending_webhook_deliveries(self) -> int:
+        """How many (event, endpoint) deliveries are still queued or being retried."""
+        result: dict[str, Any] = self._admin_client()._request(
+            "GET", "/_dev/webhook-deliveries", cast_to=dict
+        )
+        return int(result["pending"])
+
+    def rotate_webhook_secret(self) -> str:
+        """Make a new webhook secret primary and return it (`webhook_secret` follows).
+
+        For a grace period (24 hours of server time by default) deliveries are
+        signed with both the new and the previous secret, so `webhook-signature`
+        carries two `v1,` entries. Clients created before keep the old secret.
+        """
+        result: dict[str, Any] = self._sim("POST", "/_dev/webhook-secret/rotate", dict)
+        secret = str(result["webhookSecret"])
+        if self._app is None:
+            self._rotated_secret = secret
+        return secret

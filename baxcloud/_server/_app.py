@@ -1,7 +1,8 @@
 """The ASGI application: request pipeline around the handlers.
 
 Per request: request id -> route on the raw path -> auth (`/v1`, `/_dev`) ->
-body (<= 1 MiB, JSON) -> lazy empty-timeout sweep -> idempotency -> hooks ->
+body (<= 1 MiB, JSON) -> lazy empty-timeout sweep -> idempotency -> hooks
+(fault injection first, see `_faults`) ->
 handler in one SQLite transaction -> JSON answer with the common headers.
 All SQLite work happens synchronously on the event loop thread; no await
 ever happens inside a transaction.
@@ -22,7 +23,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import attrs
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from .._api_key import parse_api_key
@@ -39,14 +40,16 @@ from . import (
     simulation,
 )
 from ._clock import Clock
-from ._config import ServerConfig, load_credentials
+from ._config import ServerConfig, generate_webhook_secret, load_credentials
 from ._context import MediaSettings, Reply, RequestContext
 from ._errors import ApiError, invalid_request
+from ._faults import DropConnection, FaultInjector, drop_connection
 from ._files import RecordingFiles
 from ._idempotency import MUTATING_METHODS, IdempotencyStore, check_key, fingerprint
 from ._ids import request_id as new_request_id
 from ._routing import Match, Router, split_raw_path
-from ._validation import MAX_BODY_BYTES, canonical_json, decode_json
+from ._validation import MAX_BODY_BYTES, canonical_json, decode_json, parse_body
+from ._webhooks import WebhookDelivery
 
 logger = logging.getLogger("baxcloud.server")
 
@@ -112,6 +115,16 @@ class LocalBaxCloudApp:
                 self.clock = Clock(manual=config.manual_clock, start=start)
                 if config.manual_clock:
                     _storage.set_meta(db, simulation.MANUAL_CLOCK_META, repr(self.clock.now()))
+                self.webhooks = WebhookDelivery(
+                    self._storage,
+                    self.clock,
+                    retry_schedule=config.webhook_retry_schedule,
+                    timeout=config.webhook_timeout,
+                    grace_period=config.webhook_secret_grace_period,
+                )
+                self.webhooks.setup(
+                    db, self.clock.now(), self._credentials.webhook_secret, config.webhook_urls
+                )
         except BaseException:
             self._storage.close()
             raise
@@ -125,8 +138,10 @@ class LocalBaxCloudApp:
         self.api_key: str = self._credentials.api_key
         self.webhook_secret: str = self._credentials.webhook_secret
         self.idempotency = IdempotencyStore(db)
+        # Fault injection (see _faults) is the first hook; off unless configured.
+        self.faults = FaultInjector(config.faults)
         self.router = build_router(self)
-        self.request_hooks: list[RequestHook] = []
+        self.request_hooks: list[RequestHook] = [self.faults.hook]
         self._openapi: Any = None
         self._next_purge = -math.inf
         self._closed = False
@@ -153,14 +168,26 @@ class LocalBaxCloudApp:
         if scope["type"] != "http":  # websockets are not served
             return
         request_id = new_request_id()
+        pending_fault = self.faults.begin_request()
         try:
             response = await self._handle(scope, receive, request_id)
+        except DropConnection:
+            await drop_connection(send)
+            return
+        except ClientDisconnect:  # gone while its body was read: nobody to answer
+            return
         except ApiError as exc:
             response = self._error_response(exc, request_id)
         except Exception:
             logger.exception("internal error handling %s (%s)", scope.get("path"), request_id)
             internal = ApiError(500, "internal", "internal server error")
             response = self._error_response(internal, request_id)
+        if pending_fault.after_commit is not None:  # committed, but the answer is lost
+            replacement = self.faults.replacement(pending_fault)
+            if replacement is None:
+                await drop_connection(send)
+                return
+            response = self._error_response(replacement, request_id)
         response.headers["X-Request-Id"] = request_id
         response.headers.update(RATE_LIMIT_HEADERS)
         await response(scope, receive, send)
@@ -172,12 +199,14 @@ class LocalBaxCloudApp:
             if message["type"] == "lifespan.startup":
                 if not self.clock.manual:
                     sweeper = asyncio.create_task(self._sweep_forever())
+                await self.webhooks.start()  # delivers what is queued, and what comes
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 if sweeper is not None:
                     sweeper.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await sweeper
+                await self.webhooks.stop()  # undelivered events stay queued in SQLite
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -299,6 +328,7 @@ class LocalBaxCloudApp:
                 )
             if idem is not None:
                 self.idempotency.save(*idem, now, status, content)
+        self.webhooks.wake()  # committed: deliver any event it recorded
         return status, content, headers
 
     @staticmethod
@@ -365,6 +395,7 @@ class LocalBaxCloudApp:
             if purge:
                 self.idempotency.purge(now)
                 self._next_purge = now + PURGE_INTERVAL_SECONDS
+        self.webhooks.wake()
 
     @staticmethod
     def _response(status: int, content: bytes, headers: dict[str, str]) -> Response:
@@ -374,6 +405,15 @@ class LocalBaxCloudApp:
 
     def _error_response(self, exc: ApiError, request_id: str) -> Response:
         return self._response(exc.status, _json_bytes(exc.body(request_id)), dict(exc.headers))
+
+    def rotate_webhook_secret(self, ctx: RequestContext) -> Reply:
+        """A new primary webhook secret; the previous one keeps signing for a grace period."""
+        parse_body(ctx.body, ())
+        new_secret = generate_webhook_secret()
+        until = self.webhooks.rotate(ctx.db, ctx.now, new_secret)
+        self._credentials = attrs.evolve(self._credentials, webhook_secret=new_secret)
+        self.webhook_secret = new_secret
+        return Reply(200, {"webhookSecret": new_secret, "previousSecretExpiresAt": int(until)})
 
     def openapi(self, ctx: RequestContext) -> Reply:
         if self._openapi is None:
@@ -436,4 +476,11 @@ def build_router(app: LocalBaxCloudApp) -> Router:
     router.add("/_dev/fail-ingress", {"POST": simulation.fail_ingress})
     router.add("/_dev/fail-egress", {"POST": simulation.fail_egress})
     router.add("/_dev/events", {"GET": simulation.events})
+    router.add(
+        "/_dev/webhook-endpoints",
+        {"GET": app.webhooks.list_endpoints, "POST": app.webhooks.create_endpoint},
+    )
+    router.add("/_dev/webhook-deliveries", {"GET": app.webhooks.list_deliveries})
+    router.add("/_dev/webhook-secret/rotate", {"POST": app.rotate_webhook_secret})
+    router.add("/_dev/faults", {"GET": app.faults.get_faults, "POST": app.faults.set_faults})
     return router

@@ -9,14 +9,18 @@ import os
 import pathlib
 import secrets
 import sqlite3
+from collections.abc import Iterable
+from typing import Any
 
 import attrs
 
 from .._api_key import parse_api_key
 from .._errors import BaxCloudError
 from ._context import Credentials
+from ._faults import FaultConfig, to_fault_config
 from ._ids import random_token
 from ._storage import get_meta, set_meta
+from ._webhooks import check_urls
 
 WEBHOOK_SECRET_PREFIX = "whsec_"  # noqa: S105 (a prefix, not a secret)
 
@@ -28,6 +32,33 @@ def _optional_path(value: str | os.PathLike[str] | None) -> pathlib.Path | None:
 def _non_negative(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
     if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
         raise ValueError(f"{attribute.name} must be a finite number >= 0")
+
+
+def _url_tuple(value: str | Iterable[str]) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def _check_urls(instance: object, attribute: attrs.Attribute[tuple[str, ...]], value: Any) -> None:
+    check_urls(value)
+
+
+def _delay_tuple(value: Iterable[float]) -> tuple[float, ...]:
+    return tuple(value)
+
+
+def _check_delays(
+    instance: object, attribute: attrs.Attribute[tuple[float, ...]], value: tuple[float, ...]
+) -> None:
+    for delay in value:
+        if isinstance(delay, bool) or not isinstance(delay, (int, float)):
+            raise ValueError(f"{attribute.name} must hold numbers of seconds")
+        if not math.isfinite(delay) or delay < 0:
+            raise ValueError(f"{attribute.name} must hold finite numbers >= 0")
+
+
+def _positive(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
+    if not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{attribute.name} must be a finite number > 0")
 
 
 @attrs.frozen(kw_only=True)
@@ -44,6 +75,15 @@ class ServerConfig:
     spends `starting` before it is `active`, and `ending` before it is
     `completed`; 0 means "at the next sweep" (the next request).
     recording_bytes_per_second: how fast a simulated recording file grows.
+    webhook_urls: endpoints every event is delivered to (more can be added at
+    run time through `POST /_dev/webhook-endpoints`); persisted with `data_dir`.
+    webhook_retry_schedule: wall-clock seconds to wait before each retry of a
+    failed delivery; once exhausted the event is given up for that endpoint.
+    webhook_timeout: seconds one delivery attempt may take.
+    webhook_secret_grace_period: seconds (server clock) the previous secret
+    keeps signing after `POST /_dev/webhook-secret/rotate`.
+    faults: fault injection (`FaultConfig`, a mapping of its fields, or a spec
+    string such as "rate=0.3,kinds=429+503+drop,seed=7"); off by default.
     """
 
     api_key: str | None = attrs.field(default=None, repr=False)
@@ -56,6 +96,15 @@ class ServerConfig:
     recording_bytes_per_second: int = attrs.field(
         default=64 * 1024, validator=[attrs.validators.instance_of(int), attrs.validators.ge(0)]
     )
+    webhook_urls: tuple[str, ...] = attrs.field(
+        default=(), converter=_url_tuple, validator=_check_urls
+    )
+    webhook_retry_schedule: tuple[float, ...] = attrs.field(
+        default=(0.1, 0.5, 2.0, 5.0, 10.0), converter=_delay_tuple, validator=_check_delays
+    )
+    webhook_timeout: float = attrs.field(default=5.0, validator=_positive)
+    webhook_secret_grace_period: float = attrs.field(default=24 * 3600.0, validator=_non_negative)
+    faults: FaultConfig = attrs.field(factory=FaultConfig, converter=to_fault_config)
 
 
 def generate_api_key() -> str:

@@ -1,6 +1,8 @@
 """The internal event log (A.12 event names and data), recorded as things happen.
 
-A later webhook-delivery feature reads this table; nothing is delivered yet.
+Each event is also queued, in the same transaction, for every enabled webhook
+endpoint (`webhook_queue`, delivered by `_webhooks.WebhookDelivery`), ordered
+per room: its `roomName` is the queue's ordering key.
 """
 
 from __future__ import annotations
@@ -18,6 +20,12 @@ def record_event(db: sqlite3.Connection, now: float, name: str, data: dict[str, 
     db.execute(
         "INSERT INTO events (id, name, created_at, data) VALUES (?, ?, ?, ?)",
         (eid, name, int(now), json.dumps(data, ensure_ascii=False, separators=(",", ":"))),
+    )
+    room = data.get("roomName")
+    db.execute(
+        "INSERT INTO webhook_queue (event_id, endpoint_id, ordering_key)"
+        " SELECT ?, id, ? FROM webhook_endpoints WHERE enabled = 1",
+        (eid, room if isinstance(room, str) else eid),
     )
     return eid
 

@@ -14,7 +14,7 @@ import sqlite3
 from collections.abc import Iterator
 
 DB_FILENAME = "baxcloud.sqlite3"
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -137,6 +137,37 @@ CREATE TABLE IF NOT EXISTS auto_starts (
     kind TEXT NOT NULL,
     PRIMARY KEY (room_sid, kind)
 );
+CREATE TABLE IF NOT EXISTS webhook_endpoints (
+    id TEXT PRIMARY KEY,
+    url TEXT NOT NULL UNIQUE,
+    enabled INTEGER NOT NULL,
+    disabled_reason TEXT,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS webhook_queue (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id TEXT NOT NULL,
+    endpoint_id TEXT NOT NULL REFERENCES webhook_endpoints (id) ON DELETE CASCADE,
+    ordering_key TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at REAL NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS webhook_queue_by_lane ON webhook_queue (endpoint_id, ordering_key, seq);
+CREATE TABLE IF NOT EXISTS webhook_attempts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id TEXT NOT NULL,
+    event_name TEXT NOT NULL,
+    endpoint_id TEXT NOT NULL,
+    endpoint_url TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    status INTEGER,
+    latency_ms REAL NOT NULL,
+    error TEXT,
+    outcome TEXT NOT NULL,
+    attempted_at REAL NOT NULL,
+    next_attempt_at REAL
+);
+CREATE INDEX IF NOT EXISTS webhook_attempts_by_event ON webhook_attempts (event_id);
 """
 
 

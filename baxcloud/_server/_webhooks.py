@@ -1,0 +1,441 @@
+"""Webhook delivery (contract A.12): endpoints, a persistent queue, a background worker.
+
+Every event `record_event` writes is queued, in the same transaction, for each
+enabled endpoint (table `webhook_queue`). A background task on the server's
+event loop POSTs queued events with an `httpx.AsyncClient`:
+
+* body: `{"id","event","createdAt","data"}` as compact UTF-8 JSON; headers from
+  `baxcloud.webhooks.sign` (the primary secret, plus the previous one during a
+  rotation's grace period), `webhook-timestamp` = real current time;
+* at least once, in order per room per endpoint: the next event of a room
+  (its `roomName`; events without one are unordered) for an endpoint waits
+  until the previous one was delivered or given up; different rooms and
+  endpoints are delivered concurrently;
+* a non-2xx answer, a timeout or a connection error is retried after
+  `webhook_retry_schedule[n]` seconds of *wall* time (the manual clock drives
+  API semantics only, so retries never wait for `advance_clock`); once the
+  schedule is exhausted the event is given up for that endpoint; a 410 answer
+  disables the endpoint (its queue is dropped, `disabledReason` says why);
+* every attempt is recorded (`webhook_attempts`, the newest 10000 kept).
+
+The queue lives in SQLite, so with a data directory undelivered events survive
+a restart (an attempt cut short by shutdown is simply made again). Nothing
+here awaits inside a transaction, and nothing logs a secret or a signature.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import json
+import logging
+import math
+import sqlite3
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import attrs
+import httpx
+
+from .._version import get_version
+from ..webhooks import sign
+from . import _ids, _storage
+from ._context import Reply, RequestContext
+from ._errors import Detail
+from ._validation import Field, parse_body
+
+if TYPE_CHECKING:
+    from ._clock import Clock
+
+logger = logging.getLogger("baxcloud.server.webhooks")
+
+PREVIOUS_SECRET_META = "webhook_secret_previous"  # noqa: S105 (a meta key, not a secret)
+PREVIOUS_UNTIL_META = "webhook_secret_previous_until"
+MAX_URL_CHARS = 2048
+MAX_CONCURRENT_DELIVERIES = 32
+MAX_ATTEMPTS_KEPT = 10_000
+MAX_ERROR_CHARS = 500
+
+
+def user_agent() -> str:
+    return f"baxcloud-local-server/{get_version()}"
+
+
+def check_webhook_url(url: object) -> str | None:
+    """None if `url` is an acceptable endpoint URL, else what is wrong with it."""
+    if not isinstance(url, str):
+        return "must be a string"
+    if not 1 <= len(url) <= MAX_URL_CHARS:
+        return f"must be 1-{MAX_URL_CHARS} characters"
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
+        return "must not contain whitespace or control characters"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises ValueError on a bad port)
+    except ValueError:
+        return "must be a valid http:// or https:// URL"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "must be an http:// or https:// URL with a host"
+    return None
+
+
+URL_FIELDS = (Field("url", "string", required=True, check=check_webhook_url),)
+
+
+def endpoint_json(row: sqlite3.Row) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "url": row["url"],
+        "enabled": bool(row["enabled"]),
+        "disabledReason": row["disabled_reason"],
+        "createdAt": row["created_at"],
+    }
+
+
+def _attempt_json(row: sqlite3.Row) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "eventId": row["event_id"],
+        "event": row["event_name"],
+        "endpointId": row["endpoint_id"],
+        "endpointUrl": row["endpoint_url"],
+        "attempt": row["attempt"],
+        "status": row["status"],
+        "latencyMs": row["latency_ms"],
+        "error": row["error"],
+        "outcome": row["outcome"],
+        "attemptedAt": row["attempted_at"],
+        "deliveredAt": row["attempted_at"] if row["outcome"] == "delivered" else None,
+        "nextAttemptAt": row["next_attempt_at"],
+    }
+
+
+def upsert_endpoint(db: sqlite3.Connection, now: float, url: str) -> tuple[sqlite3.Row, bool]:
+    """Register `url` (or re-enable it if known); returns the row and whether it is new."""
+    row = db.execute("SELECT * FROM webhook_endpoints WHERE url = ?", (url,)).fetchone()
+    if row is not None:
+        if not row["enabled"]:
+            db.execute(
+                "UPDATE webhook_endpoints SET enabled = 1, disabled_reason = NULL WHERE id = ?",
+                (row["id"],),
+            )
+            row = db.execute(
+                "SELECT * FROM webhook_endpoints WHERE id = ?", (row["id"],)
+            ).fetchone()
+        return row, False
+    endpoint_id = _ids.new_id("we_")
+    db.execute(
+        "INSERT INTO webhook_endpoints (id, url, enabled, disabled_reason, created_at)"
+        " VALUES (?, ?, 1, NULL, ?)",
+        (endpoint_id, url, int(now)),
+    )
+    row = db.execute("SELECT * FROM webhook_endpoints WHERE id = ?", (endpoint_id,)).fetchone()
+    return row, True
+
+
+@attrs.frozen
+class _Head:
+    """The oldest queued event of one (endpoint, room) lane."""
+
+    seq: int
+    event_id: str
+    endpoint_id: str
+    url: str
+    attempts: int
+
+
+class WebhookDelivery:
+    """Endpoints, secrets and the delivery worker of one server."""
+
+    def __init__(
+        self,
+        storage: _storage.Storage,
+        clock: Clock,
+        *,
+        retry_schedule: Sequence[float],
+        timeout: float,
+        grace_period: float,
+    ) -> None:
+        self._storage = storage
+        self._clock = clock
+        self._schedule = tuple(retry_schedule)
+        self._timeout = timeout
+        self._grace_period = grace_period
+        self._primary = ""
+        self._previous: str | None = None
+        self._previous_until = -math.inf
+        self._wake: asyncio.Event | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._inflight: dict[int, asyncio.Task[None]] = {}
+        self._client: httpx.AsyncClient | None = None
+        self._stopping = False
+
+    def __repr__(self) -> str:  # never shows a secret
+        return f"WebhookDelivery(running={self._task is not None})"
+
+    # ---- set-up and secrets ----------------------------------------------------------
+
+    def setup(self, db: sqlite3.Connection, now: float, primary: str, urls: Sequence[str]) -> None:
+        """Inside the start-up transaction: register configured URLs, load the secrets."""
+        for url in urls:
+            upsert_endpoint(db, now, url)
+        # A restart retries the persisted backlog at once rather than at its old schedule.
+        db.execute("UPDATE webhook_queue SET next_attempt_at = 0")
+        self._primary = primary
+        previous = _storage.get_meta(db, PREVIOUS_SECRET_META)
+        until = _storage.get_meta(db, PREVIOUS_UNTIL_META)
+        if previous is not None and until is not None and previous != primary:
+            self._previous, self._previous_until = previous, float(until)
+
+    def signing_secrets(self) -> list[str]:
+        """The primary secret, then the previous one while its grace period lasts."""
+        secrets = [self._primary]
+        if self._previous is not None and self._clock.now() < self._previous_until:
+            secrets.append(self._previous)
+        return secrets
+
+    def rotate(self, db: sqlite3.Connection, now: float, new_secret: str) -> float:
+        """Make `new_secret` primary; the old one signs too until the returned time."""
+        old = self._primary
+        until = now + self._grace_period
+        _storage.set_meta(db, "webhook_secret", new_secret)
+        _storage.set_meta(db, PREVIOUS_SECRET_META, old)
+        _storage.set_meta(db, PREVIOUS_UNTIL_META, repr(until))
+        self._primary, self._previous, self._previous_until = new_secret, old, until
+        return until
+
+    # ---- /_dev handlers --------------------------------------------------------------
+
+    def create_endpoint(self, ctx: RequestContext) -> Reply:
+        url = parse_body(ctx.body, URL_FIELDS)["url"]
+        row, created = upsert_endpoint(ctx.db, ctx.now, url)
+        return Reply(201 if created else 200, endpoint_json(row))
+
+    def list_endpoints(self, ctx: RequestContext) -> Reply:
+        rows = ctx.db.execute("SELECT * FROM webhook_endpoints ORDER BY created_at, id")
+        return Reply(200, {"items": [endpoint_json(row) for row in rows]})
+
+    def list_deliveries(self, ctx: RequestContext) -> Reply:
+        sql = "SELECT * FROM webhook_attempts"
+        args: tuple[str, ...] = ()
+        event_id = ctx.query.get("eventId")
+        if event_id is not None:
+            sql += " WHERE event_id = ?"
+            args = (event_id,)
+        items = [_attempt_json(row) for row in ctx.db.execute(sql + " ORDER BY id", args)]
+        pending = ctx.db.execute("SELECT COUNT(*) FROM webhook_queue").fetchone()[0]
+        return Reply(200, {"items": items, "pending": pending})
+
+    # ---- the worker --------------------------------------------------------------------
+
+    def wake(self) -> None:
+        """Something may have been queued: look now (call on the loop thread)."""
+        if self._wake is not None:
+            self._wake.set()
+
+    async def start(self) -> None:
+        """Start the worker on the running loop (from the ASGI lifespan)."""
+        if self._task is not None:
+            return
+        self._stopping = False
+        self._wake = asyncio.Event()
+        self._client = httpx.AsyncClient(
+            timeout=httpx.Timeout(self._timeout),
+            follow_redirects=False,
+            trust_env=False,
+            headers={"user-agent": user_agent()},
+        )
+        self._task = asyncio.create_task(self._run(), name="baxcloud-webhook-delivery")
+
+    async def stop(self) -> None:
+        """Stop the worker and cancel attempts in flight; queued events stay queued."""
+        self._stopping = True
+        tasks = list(self._inflight.values())
+        if self._task is not None:
+            tasks.append(self._task)
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._inflight.clear()
+        self._task = None
+        self._wake = None
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def _run(self) -> None:
+        assert self._wake is not None
+        wake = self._wake
+        while not self._stopping:
+            wake.clear()
+            try:
+                delay = self._dispatch()
+            except Exception:
+                logger.exception("webhook dispatch failed")
+                delay = 1.0
+            if delay is None:
+                await wake.wait()
+                continue
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(wake.wait(), delay)
+
+    def _dispatch(self) -> float | None:
+        """Start an attempt for every due lane head; seconds until the next one is due."""
+        rows = self._storage.db.execute(
+            "SELECT q.seq, q.event_id, q.endpoint_id, q.attempts, q.next_attempt_at, e.url"
+            " FROM webhook_queue q JOIN webhook_endpoints e ON e.id = q.endpoint_id"
+            " WHERE q.seq IN (SELECT MIN(seq) FROM webhook_queue"
+            " GROUP BY endpoint_id, ordering_key) ORDER BY q.seq"
+        ).fetchall()
+        now = time.time()
+        next_due: float | None = None
+        for row in rows:
+            seq = row["seq"]
+            if seq in self._inflight:
+                continue
+            due = row["next_attempt_at"]
+            if due > now:
+                next_due = due if next_due is None else min(next_due, due)
+                continue
+            if len(self._inflight) >= MAX_CONCURRENT_DELIVERIES:
+                return None  # a finishing attempt wakes the worker
+            head = _Head(
+                seq=seq,
+                event_id=row["event_id"],
+                endpoint_id=row["endpoint_id"],
+                url=row["url"],
+                attempts=row["attempts"],
+            )
+            task = asyncio.create_task(self._attempt(head))
+            self._inflight[seq] = task
+            task.add_done_callback(functools.partial(self._finished, seq))
+        return None if next_due is None else max(0.0, next_due - time.time())
+
+    def _finished(self, seq: int, task: asyncio.Task[None]) -> None:
+        self._inflight.pop(seq, None)
+        if not self._stopping:
+            self.wake()
+
+    def _body(self, event_id: str) -> tuple[str, bytes] | None:
+        row = self._storage.db.execute(
+            "SELECT id, name, created_at, data FROM events WHERE id = ?", (event_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        head = json.dumps(
+            {"id": row["id"], "event": row["name"], "createdAt": row["created_at"]},
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+        # The stored data is already compact JSON: splice it in unchanged.
+        return row["name"], f'{head[:-1]},"data":{row["data"]}}}'.encode()
+
+    async def _attempt(self, head: _Head) -> None:
+        assert self._client is not None
+        found = self._body(head.event_id)
+        if found is None:  # cannot happen (events are never deleted); do not spin on it
+            with self._storage.transaction() as db:
+                db.execute("DELETE FROM webhook_queue WHERE seq = ?", (head.seq,))
+            return
+        name, body = found
+        headers = sign(body, self.signing_secrets(), msg_id=head.event_id, timestamp=time.time())
+        status: int | None = None
+        error: str | None = None
+        attempted_at = time.time()
+        started = time.perf_counter()
+        try:
+            response = await asyncio.wait_for(
+                self._client.post(head.url, content=body, headers=headers), self._timeout
+            )
+            status = response.status_code
+            if not 200 <= status < 300:
+                error = f"HTTP {status}"
+        except (asyncio.TimeoutError, httpx.TimeoutException):
+            error = f"timed out after {self._timeout:g} s"
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR_CHARS]
+        latency_ms = round((time.perf_counter() - started) * 1000, 3)
+        self._record(head, name, status, error, latency_ms, attempted_at)
+
+    def _record(
+        self,
+        head: _Head,
+        name: str,
+        status: int | None,
+        error: str | None,
+        latency_ms: float,
+        attempted_at: float,
+    ) -> None:
+        attempt = head.attempts + 1
+        next_at: float | None = None
+        with self._storage.transaction() as db:
+            queued = db.execute("SELECT 1 FROM webhook_queue WHERE seq = ?", (head.seq,)).fetchone()
+            if error is None:
+                outcome = "delivered"
+                db.execute("DELETE FROM webhook_queue WHERE seq = ?", (head.seq,))
+            elif status == 410:
+                outcome = "disabled"
+                db.execute(
+                    "UPDATE webhook_endpoints SET enabled = 0, disabled_reason = ? WHERE id = ?",
+                    (f"the endpoint answered 410 Gone to event {head.event_id}", head.endpoint_id),
+                )
+                db.execute("DELETE FROM webhook_queue WHERE endpoint_id = ?", (head.endpoint_id,))
+            elif queued is None or head.attempts >= len(self._schedule):
+                outcome = "failed"
+                db.execute("DELETE FROM webhook_queue WHERE seq = ?", (head.seq,))
+            else:
+                outcome = "retrying"
+                next_at = time.time() + self._schedule[head.attempts]
+                db.execute(
+                    "UPDATE webhook_queue SET attempts = ?, next_attempt_at = ? WHERE seq = ?",
+                    (attempt, next_at, head.seq),
+                )
+            cursor = db.execute(
+                "INSERT INTO webhook_attempts (event_id, event_name, endpoint_id, endpoint_url,"
+                " attempt, status, latency_ms, error, outcome, attempted_at, next_attempt_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    head.event_id,
+                    name,
+                    head.endpoint_id,
+                    head.url,
+                    attempt,
+                    status,
+                    latency_ms,
+                    error,
+                    outcome,
+                    attempted_at,
+                    next_at,
+                ),
+            )
+            last = cursor.lastrowid
+            if last is not None and last > MAX_ATTEMPTS_KEPT:
+                db.execute(
+                    "DELETE FROM webhook_attempts WHERE id <= ?", (last - MAX_ATTEMPTS_KEPT,)
+                )
+        log = logger.debug if outcome == "delivered" else logger.info
+        log(
+            "webhook %s (%s) to endpoint %s: attempt %d %s%s",
+            head.event_id,
+            name,
+            head.endpoint_id,
+            attempt,
+            outcome,
+            "" if error is None else f" ({error})",
+        )
+
+
+def check_urls(urls: Sequence[str]) -> None:
+    """Raise ValueError naming the first unacceptable URL's problem (config check)."""
+    problems = [
+        Detail(f"webhook_urls[{i}]", problem)
+        for i, url in enumerate(urls)
+        if (problem := check_webhook_url(url)) is not None
+    ]
+    if problems:
+        raise ValueError(f"{problems[0].field} {problems[0].message}")
