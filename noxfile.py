@@ -1,4 +1,4 @@
-"""Developer sessions: `nox -s tests lint typecheck generate bench`."""
+"""Developer sessions: `nox -s tests lint typecheck generate bench soak`."""
 
 from __future__ import annotations
 
@@ -13,6 +13,13 @@ def tests(session: nox.Session) -> None:
     """The test suite against the local server (as README and CI run it)."""
     session.install("-e", ".[test]")
     session.run("python", "-m", "pytest", "-q", *session.posargs)
+
+
+@nox.session(python="3.11")
+def soak(session: nox.Session) -> None:
+    """Long reliability soak tests (the `slow` marker, deselected in the default run)."""
+    session.install("-e", ".[test]")
+    session.run("python", "-m", "pytest", "-q", "-m", "slow", *session.posargs)
 
 
 @nox.session(python="3.11")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import uuid
 from collections.abc import Mapping
@@ -165,6 +166,8 @@ class AsyncAPIClient:
         `cast_to` is a model class, `dict` for the raw JSON, or `type(None)`.
         """
         opts: RequestOptions = options or {}
+        if opts:
+            _check_options(opts)
         headers = dict(self._headers)
         extra = opts.get("extra_headers")
         if extra:
@@ -243,6 +246,38 @@ class AsyncAPIClient:
         logger.info("retrying %s %s in %.2fs after %s", method, path, delay, reason)
         await anyio.sleep(delay)
         return retries_done + 1
+
+
+_OPTION_NAMES = frozenset(RequestOptions.__annotations__)
+_IDEMPOTENCY_KEY_RE = re.compile(r"[\x20-\x7e]{1,255}")
+
+
+def _check_options(opts: Mapping[str, Any]) -> None:
+    """Per-call options fail clearly before any request (not deep inside httpx)."""
+    unknown = sorted(set(opts) - _OPTION_NAMES)
+    if unknown:
+        raise TypeError(f"unknown request option(s): {', '.join(unknown)}")
+    if "timeout" in opts:
+        timeout = opts["timeout"]
+        if isinstance(timeout, bool) or not (
+            timeout is None or isinstance(timeout, (int, float, httpx.Timeout))
+        ):
+            raise TypeError("timeout must be seconds (float), an httpx.Timeout, or None")
+    retries = opts.get("max_retries", 0)
+    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+        raise ValueError("max_retries must be an int >= 0")
+    extra = opts.get("extra_headers")
+    if extra is not None and not (
+        isinstance(extra, Mapping)
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in extra.items())
+    ):
+        raise TypeError("extra_headers must be a mapping of str to str")
+    key = opts.get("idempotency_key")
+    if key is not None:
+        if not isinstance(key, str):
+            raise TypeError("idempotency_key must be a str")
+        if _IDEMPOTENCY_KEY_RE.fullmatch(key) is None:
+            raise ValueError("idempotency_key must be 1-255 printable ASCII characters")
 
 
 def make_status_error(response: httpx.Response, request_id: str | None) -> APIStatusError:

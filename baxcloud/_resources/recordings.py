@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import builtins
+import os
 from typing import TYPE_CHECKING
 
 from .._converter import structure
@@ -12,7 +13,6 @@ from .._paths import body, check_int, check_str, optional_str, path, segment
 from .._resource import AsyncResource
 
 if TYPE_CHECKING:
-    import os
     from pathlib import Path
 
     from typing_extensions import Unpack
@@ -167,6 +167,10 @@ class AsyncRecordings(AsyncResource):
         Args:
             progress: called as `progress(bytes_done, bytes_total)` as data arrives.
         """
+        if not isinstance(destination, (str, os.PathLike)):
+            raise TypeError("destination must be a path (str or os.PathLike)")
+        if progress is not None and not callable(progress):
+            raise TypeError("progress must be a callable (bytes_done, bytes_total) or None")
         recording = await self.get(recording_id, **options)
         return await download_to(
             self._client,
