@@ -1,4 +1,5 @@
-"""The `baxcloud` command line: `dev` (local server) and `demo` (guided tour)."""
+"""The `baxcloud` command line: `dev` (local server), `demo` (guided tour) and the
+resource commands (`rooms`, `participants`, ... in `_cli_resources`)."""
 
 from __future__ import annotations
 
@@ -22,14 +23,30 @@ def _dev(args: argparse.Namespace) -> int:
         print(f"  BAXCLOUD_BASE_URL={base_url}")
         print(f"  BAXCLOUD_API_KEY={app.api_key}")  # type: ignore[attr-defined]
         print(f"  BAXCLOUD_WEBHOOK_SECRET={app.webhook_secret}")  # type: ignore[attr-defined]
+        if faults.rate > 0:
+            kinds = "+".join(faults.kinds)
+            print(f"  faults: rate={faults.rate:g} kinds={kinds} seed={faults.seed}")
         print("Press Ctrl+C to stop.", flush=True)
 
-    config = ServerConfig(
-        api_key=args.api_key,
-        webhook_secret=args.webhook_secret,
-        data_dir=args.data,
-        manual_clock=args.manual_clock,
-    )
+    from ._server._faults import parse_fault_spec
+
+    try:
+        faults = parse_fault_spec(args.faults or "")
+    except ValueError as exc:
+        print(f"baxcloud dev: error: --faults: {exc}", file=sys.stderr)
+        return 2
+    try:
+        config = ServerConfig(
+            faults=faults,
+            api_key=args.api_key,
+            webhook_secret=args.webhook_secret,
+            data_dir=args.data,
+            manual_clock=args.manual_clock,
+            webhook_urls=tuple(args.webhook_url or ()),
+        )
+    except ValueError as exc:  # a bad --webhook-url (the message names the problem)
+        print(f"baxcloud dev: error: {exc}", file=sys.stderr)
+        return 2
     serve(config, host=args.host, port=args.port, on_ready=ready)
     return 0
 
@@ -59,7 +76,23 @@ def build_parser() -> argparse.ArgumentParser:
     dev.add_argument("--api-key", default=None, help="API key to accept (default: generated)")
     dev.add_argument("--webhook-secret", default=None, help="whsec_... (default: generated)")
     dev.add_argument(
+        "--webhook-url",
+        action="append",
+        default=None,
+        metavar="URL",
+        help="deliver every event to URL, signed per Standard Webhooks (repeatable)",
+    )
+    dev.add_argument(
         "--manual-clock", action="store_true", help="time moves only through /_dev/clock/advance"
+    )
+    dev.add_argument(
+        "--faults",
+        default=None,
+        metavar="SPEC",
+        help="inject faults into /v1 requests, e.g. 'rate=0.3,kinds=429+503+drop,seed=7'. "
+        "Keys: rate (0-1), kinds ('+'-joined: 429, 500, 503, drop, slow, after_commit; "
+        "default all but slow), seed (int, reproducible), slow_seconds (default 3). "
+        "Change at runtime with POST /_dev/faults",
     )
     dev.set_defaults(handler=_dev)
 
@@ -69,6 +102,10 @@ def build_parser() -> argparse.ArgumentParser:
         "(or BAXCLOUD_BASE_URL when set)",
     )
     demo.set_defaults(handler=_demo)
+
+    from ._cli_resources import add_resource_commands
+
+    add_resource_commands(commands)
     return parser
 
 
