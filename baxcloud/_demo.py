@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -37,7 +38,10 @@ def run_demo() -> int:
 
 
 def _tour(server: LocalServer) -> None:
-    with server.client() as client:
+    with server.client() as client, _WebhookReceiver(server.webhook_secret) as receiver:
+        server.add_webhook_endpoint(receiver.url)
+        print(f"Webhooks go to a local receiver at {receiver.url}")
+
         _step(1, "Create a room")
         room = client.rooms.create(
             name="team-standup",
@@ -171,6 +175,67 @@ def _tour(server: LocalServer) -> None:
             client.rooms.get(room.name)
         except NotFoundError as exc:
             print(f"    gone: {exc.code}")
+
+        _step(13, "Webhooks received and verified by the local receiver")
+        deadline = time.monotonic() + 15
+        while "room.finished" not in receiver.names() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        names = receiver.names()
+        print(f"    {len(names)} deliveries verified, {receiver.rejected} rejected:")
+        for name in sorted(set(names), key=names.index):
+            print(f"    {names.count(name):3d} x {name}")
+
+
+class _WebhookReceiver:
+    """A tiny HTTP endpoint (standard library) that verifies deliveries as an app would."""
+
+    def __init__(self, secret: str | None) -> None:
+        self._secret = secret
+        self._events: list[str] = []
+        self.rejected = 0
+        self._lock = threading.Lock()
+
+    def names(self) -> list[str]:
+        with self._lock:
+            return list(self._events)
+
+    def _receive(self, body: bytes, headers: dict[str, str]) -> int:
+        from . import webhooks
+
+        try:
+            event = webhooks.verify(body, headers, self._secret or "")
+        except webhooks.WebhookVerificationError:
+            with self._lock:
+                self.rejected += 1
+            return 400
+        with self._lock:
+            self._events.append(event.event)
+        return 204
+
+    def __enter__(self) -> _WebhookReceiver:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                self.send_response(receiver._receive(body, dict(self.headers.items())))
+                self.end_headers()
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass  # keep the tour's output readable
+
+        self._http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._http.server_address[1]}/webhooks"
+        self._thread = threading.Thread(target=self._http.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._http.shutdown()
+        self._http.server_close()
+        self._thread.join()
 
 
 def _wait(fetch: Callable[[], T], status: str, timeout: float = 15.0) -> T:

@@ -68,6 +68,10 @@ def test_demo_runs_against_an_embedded_server() -> None:
         "RTMPS URL: rtmps://",
         "OBS is ACTIVE; OBS Studio is in the room",
         "gone: room_not_found",
+        "deliveries verified, 0 rejected",
+        "x participant.joined",
+        "x recording.completed",
+        "x room.finished",
         "Done: every step succeeded.",
     ):
         assert expected in out, expected
