@@ -21,7 +21,8 @@ import httpx
 
 from ._errors import BaxCloudError
 
-DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=32)
+# Keep-alive for as many connections as may be open: bulk jobs then never churn sockets.
+DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=100)
 
 
 def running_loop() -> Any:
