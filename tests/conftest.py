@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
+from helpers import MEDIA_BYTES_PER_SECOND, either_client
 
 from baxcloud import AsyncBaxCloud, BaxCloud
 from baxcloud.testing import LocalServer
@@ -47,9 +48,24 @@ async def bx(request: pytest.FixtureRequest, server: LocalServer) -> AsyncIterat
     Tests call methods through `resolve(...)`, which awaits what the async
     client returns and passes the blocking client's results through.
     """
-    if request.param == "sync":
-        with server.client() as client:
-            yield client
-    else:
-        async with server.async_client() as aclient:
-            yield aclient
+    async with either_client(server, request.param) as client:
+        yield client
+
+
+@pytest.fixture
+def media_server() -> Iterator[LocalServer]:
+    """A manual-clock server whose egress take one (advanced) second to start and stop."""
+    with LocalServer(
+        manual_clock=True,
+        egress_start_delay=1,
+        egress_stop_delay=1,
+        recording_bytes_per_second=MEDIA_BYTES_PER_SECOND,
+    ) as srv:
+        yield srv
+
+
+@pytest.fixture(params=["sync", "async"])
+async def media(request: pytest.FixtureRequest, media_server: LocalServer) -> AsyncIterator[Any]:
+    """Both clients (like `bx`) for `media_server`."""
+    async with either_client(media_server, request.param) as client:
+        yield client

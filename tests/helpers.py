@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import itertools
+from collections.abc import AsyncIterator
 from typing import Any
 
 _names = itertools.count()
@@ -22,3 +24,18 @@ async def collect(pager: Any) -> list[Any]:
 
 def unique(prefix: str = "room") -> str:
     return f"{prefix}-{next(_names)}"
+
+
+# How fast the media fixtures' recording files grow (bytes per second of server clock).
+MEDIA_BYTES_PER_SECOND = 32 * 1024
+
+
+@contextlib.asynccontextmanager
+async def either_client(server: Any, kind: str) -> AsyncIterator[Any]:
+    """A blocking (`kind="sync"`) or async client for `server`, closed afterwards."""
+    if kind == "sync":
+        with server.client() as client:
+            yield client
+    else:
+        async with server.async_client() as client:
+            yield client

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -23,22 +22,6 @@ from baxcloud.testing import LocalServer
 YOUTUBE = "rtmp://a.rtmp.youtube.com/live2/YT-SECRET-KEY-1234"
 TWITCH = "rtmps://live.twitch.tv/app/TWITCH-SECRET-KEY-5678"
 SECRETS = ("YT-SECRET-KEY-1234", "TWITCH-SECRET-KEY-5678")
-
-
-@pytest.fixture
-def media_server() -> Any:
-    with LocalServer(manual_clock=True, egress_start_delay=1, egress_stop_delay=1) as server:
-        yield server
-
-
-@pytest.fixture(params=["sync", "async"])
-async def media(request: pytest.FixtureRequest, media_server: LocalServer) -> AsyncIterator[Any]:
-    if request.param == "sync":
-        with media_server.client() as client:
-            yield client
-    else:
-        async with media_server.async_client() as client:
-            yield client
 
 
 async def room(client: Any, name: str) -> str:

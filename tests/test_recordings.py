@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from helpers import collect, resolve
+from helpers import MEDIA_BYTES_PER_SECOND, collect, resolve
 
 from baxcloud import (
     ConflictError,
@@ -18,28 +18,7 @@ from baxcloud import (
 )
 from baxcloud.testing import LocalServer
 
-BYTES_PER_SECOND = 32 * 1024
-
-
-@pytest.fixture
-def media_server() -> Any:
-    with LocalServer(
-        manual_clock=True,
-        egress_start_delay=1,
-        egress_stop_delay=1,
-        recording_bytes_per_second=BYTES_PER_SECOND,
-    ) as server:
-        yield server
-
-
-@pytest.fixture(params=["sync", "async"])
-async def media(request: pytest.FixtureRequest, media_server: LocalServer) -> AsyncIterator[Any]:
-    if request.param == "sync":
-        with media_server.client() as client:
-            yield client
-    else:
-        async with media_server.async_client() as client:
-            yield client
+BYTES_PER_SECOND = MEDIA_BYTES_PER_SECOND
 
 
 async def completed_recording(

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import collect, resolve
+from helpers import collect, either_client, resolve
 
 import baxcloud
 from baxcloud import AsyncBaxCloud, BaxCloud, BaxCloudError
@@ -60,20 +60,10 @@ def capture() -> Iterator[Capture]:
         logging.getLogger(name).setLevel(level)
 
 
-@pytest.fixture
-def media_server() -> Iterator[LocalServer]:
-    with LocalServer(manual_clock=True, egress_start_delay=1, egress_stop_delay=1) as server:
-        yield server
-
-
 @pytest.fixture(params=["sync", "async"])
 async def client(request: pytest.FixtureRequest, media_server: LocalServer) -> AsyncIterator[Any]:
-    if request.param == "sync":
-        with media_server.client() as sync_client:
-            yield sync_client
-    else:
-        async with media_server.async_client() as async_client:
-            yield async_client
+    async with either_client(media_server, request.param) as either:
+        yield either
 
 
 class Sweep:
