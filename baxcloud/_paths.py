@@ -35,8 +35,8 @@ def path(*parts: str) -> str:
     return "/" + "/".join(parts)
 
 
-def body(**fields: Any) -> dict[str, Any]:
-    """A camelCase JSON body of the fields that were given (None means omitted)."""
+def camel_fields(**fields: Any) -> dict[str, Any]:
+    """camelCase JSON fields (a body or query) of the arguments given (None means omitted)."""
     return {camel(key): value for key, value in fields.items() if value is not None}
 
 

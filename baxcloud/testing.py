@@ -30,7 +30,7 @@ from ._models import (
     TrackKind,
     TrackSource,
 )
-from ._paths import body
+from ._paths import camel_fields
 from ._sync_client import BaxCloud
 
 if TYPE_CHECKING:
@@ -251,7 +251,9 @@ class LocalServer:
         return self._admin
 
     def _sim(self, method: str, path: str, cast_to: type[Any], **fields: Any) -> Any:
-        return self._admin_client()._request(method, path, cast_to=cast_to, body=body(**fields))
+        return self._admin_client()._request(
+            method, path, cast_to=cast_to, body=camel_fields(**fields)
+        )
 
     def join(self, token: str | ParticipantToken) -> Participant:
         """Join a room with an access token, as a client app would.

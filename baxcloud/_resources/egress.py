@@ -18,7 +18,7 @@ from .._media_models import (
 from .._options import RequestOptions
 from .._pagination import AsyncPager
 from .._paths import (
-    body,
+    camel_fields,
     check_bool,
     check_int,
     check_str,
@@ -74,7 +74,7 @@ class AsyncEgress(AsyncResource):
             "POST",
             "/v1/egress",
             cast_to=Egress,
-            body=body(
+            body=camel_fields(
                 room_name=check_str(room_name, "room_name"),
                 mode=check_str(mode, "mode"),
                 layout=optional_str(layout, "layout"),
@@ -124,7 +124,7 @@ class AsyncEgress(AsyncResource):
             Egress,
             page=page,
             limit=limit,
-            params=body(
+            params=camel_fields(
                 room_name=optional_str(room_name, "room_name"),
                 status=optional_str(status, "status"),
             ),
@@ -169,7 +169,7 @@ class AsyncEgress(AsyncResource):
             "PATCH",
             "/v1/egress/auto-stream-config",
             cast_to=AutoStreamConfig,
-            body=body(
+            body=camel_fields(
                 enabled=None if enabled is None else check_bool(enabled, "enabled"),
                 mode=optional_str(mode, "mode"),
                 quality=optional_str(quality, "quality"),

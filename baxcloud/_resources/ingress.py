@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 from .._media_models import Ingress, IngressInputType
 from .._options import RequestOptions
 from .._pagination import AsyncPager
-from .._paths import body, check_bool, check_str, optional_str, path, segment
+from .._paths import camel_fields, check_bool, check_str, optional_str, path, segment
 from .._resource import AsyncResource
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ class AsyncIngress(AsyncResource):
             "POST",
             "/v1/ingress",
             cast_to=Ingress,
-            body=body(
+            body=camel_fields(
                 input_type=check_str(input_type, "input_type"),
                 room_name=check_str(room_name, "room_name"),
                 participant_identity=check_str(participant_identity, "participant_identity"),
@@ -83,7 +83,7 @@ class AsyncIngress(AsyncResource):
             Ingress,
             page=page,
             limit=limit,
-            params=body(room_name=optional_str(room_name, "room_name")),
+            params=camel_fields(room_name=optional_str(room_name, "room_name")),
             options=options,
         )
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 from .._models import Participant
 from .._options import RequestOptions
 from .._pagination import AsyncPager
-from .._paths import body, metadata_text, path, segment
+from .._paths import camel_fields, metadata_text, path, segment
 from .._resource import AsyncResource
 
 if TYPE_CHECKING:
@@ -88,6 +88,6 @@ class AsyncParticipants(AsyncResource):
             "PATCH",
             _participant_path(room_name, identity),
             cast_to=Participant,
-            body=body(metadata=metadata_text(metadata)),
+            body=camel_fields(metadata=metadata_text(metadata)),
             options=options,
         )

@@ -9,7 +9,7 @@ from .._download import ProgressCallback, download_to
 from .._media_models import DownloadUrl, FileType, Recording, RecordingStatus
 from .._options import RequestOptions
 from .._pagination import AsyncPager
-from .._paths import body, check_int, check_str, optional_str, path, segment
+from .._paths import camel_fields, check_int, check_str, optional_str, path, segment
 from .._resource import AsyncResource
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ class AsyncRecordings(AsyncResource):
             "POST",
             "/v1/recordings",
             cast_to=Recording,
-            body=body(
+            body=camel_fields(
                 room_name=check_str(room_name, "room_name"),
                 file_type=check_str(file_type, "file_type"),
             ),
@@ -71,7 +71,7 @@ class AsyncRecordings(AsyncResource):
             "POST",
             "/v1/recordings/stop",
             cast_to=Recording,
-            body=body(egress_id=egress_id),
+            body=camel_fields(egress_id=egress_id),
             options=options,
         )
 
@@ -94,7 +94,7 @@ class AsyncRecordings(AsyncResource):
             Recording,
             page=page,
             limit=limit,
-            params=body(
+            params=camel_fields(
                 status=optional_str(status, "status"),
                 room_name=optional_str(room_name, "room_name"),
             ),
@@ -109,7 +109,7 @@ class AsyncRecordings(AsyncResource):
             "GET",
             "/v1/recordings/active",
             cast_to=dict,
-            params=body(room_name=optional_str(room_name, "room_name")),
+            params=camel_fields(room_name=optional_str(room_name, "room_name")),
             options=options,
         )
         return structure(data.get("items", []), list[Recording])

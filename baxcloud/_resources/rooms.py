@@ -7,7 +7,7 @@ from .._models import Room
 from .._options import RequestOptions
 from .._pagination import AsyncPager
 from .._paths import (
-    body,
+    camel_fields,
     check_bool,
     check_int,
     check_str,
@@ -54,7 +54,7 @@ class AsyncRooms(AsyncResource):
             "POST",
             "/v1/rooms",
             cast_to=Room,
-            body=body(
+            body=camel_fields(
                 name=name,
                 max_participants=_optional_int(max_participants, "max_participants"),
                 empty_timeout=_optional_int(empty_timeout, "empty_timeout"),
@@ -116,7 +116,7 @@ class AsyncRooms(AsyncResource):
             "PATCH",
             path("v1", "rooms", segment(name, "name")),
             cast_to=Room,
-            body=body(metadata=metadata_text(metadata)),
+            body=camel_fields(metadata=metadata_text(metadata)),
             options=options,
         )
 
