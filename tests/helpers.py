@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import inspect
 import itertools
-from collections.abc import AsyncIterator
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 _names = itertools.count()
@@ -39,3 +41,38 @@ async def either_client(server: Any, kind: str) -> AsyncIterator[Any]:
     else:
         async with server.async_client() as client:
             yield client
+
+
+WAIT = 60.0  # a hang guard for polling loops, never a performance assertion
+
+
+def wait_until(predicate: Callable[[], Any], what: str, timeout: float = WAIT) -> Any:
+    """Poll `predicate` until it returns something truthy, and return that."""
+    deadline = time.monotonic() + timeout
+    while not (value := predicate()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+    return value
+
+
+@contextlib.contextmanager
+def serve_asgi(app: Any, *, path: str = "", port: int = 0, lifespan: str = "off") -> Iterator[str]:
+    """Serve an ASGI app with uvicorn on 127.0.0.1 in a thread; yields its URL (+ `path`)."""
+    import uvicorn
+
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, lifespan=lifespan, log_level="warning", access_log=False
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="test-asgi-app", daemon=True)
+    thread.start()
+    wait_until(lambda: server.started or not thread.is_alive(), "the app to start")
+    assert server.started, "the app failed to start"
+    bound = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{bound}{path}"
+    finally:
+        server.should_exit = True
+        thread.join(WAIT)
+        assert not thread.is_alive()

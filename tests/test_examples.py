@@ -16,7 +16,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -25,7 +24,7 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
+from helpers import WAIT, serve_asgi, wait_until
 from werkzeug.serving import make_server
 
 from baxcloud import BaxCloud, BaxCloudError, Recording
@@ -34,16 +33,6 @@ from baxcloud.webhooks import sign
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
-WAIT = 60.0  # generous: only a hang guard, never a performance assertion
-
-
-def wait_until(predicate: Callable[[], Any], what: str) -> Any:
-    deadline = time.monotonic() + WAIT
-    while not (value := predicate()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-    return value
 
 
 def load_example(name: str, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
@@ -65,26 +54,6 @@ def local(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalServer]:
         monkeypatch.setenv("BAXCLOUD_BASE_URL", server.base_url)
         monkeypatch.setenv("BAXCLOUD_WEBHOOK_SECRET", server.webhook_secret)
         yield server
-
-
-@contextlib.contextmanager
-def serve_asgi(app: Any) -> Iterator[str]:
-    """Serve an ASGI app (lifespan on) with uvicorn on a free loopback port."""
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, lifespan="on", log_level="warning", access_log=False
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="example-fastapi", daemon=True)
-    thread.start()
-    wait_until(lambda: server.started or not thread.is_alive(), "the FastAPI app to start")
-    assert server.started, "the FastAPI app failed to start"
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(WAIT)
-        assert not thread.is_alive()
 
 
 @contextlib.contextmanager
@@ -245,7 +214,7 @@ def exercise_receiver(
 
 def test_fastapi_app(local: LocalServer, monkeypatch: pytest.MonkeyPatch) -> None:
     module = load_example("fastapi_app", monkeypatch)
-    with serve_asgi(module.app) as base_url:
+    with serve_asgi(module.app, lifespan="on") as base_url:
         client = module.app.state.baxcloud  # created by the app's lifespan
         exercise_receiver(local, base_url, lambda r: r.json()["detail"]["error"])
     # ... and closed at shutdown.

@@ -8,15 +8,12 @@ the simulation calls, on a manual clock.
 
 from __future__ import annotations
 
-import contextlib
 import threading
-import time
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
+from helpers import serve_asgi, wait_until
 
 from baxcloud.testing import LocalServer
 from baxcloud.webhooks import (
@@ -44,16 +41,6 @@ from baxcloud.webhooks.fastapi import VerifiedWebhook  # module level: FastAPI r
 
 ROOM = "e2e-stage"
 YOUTUBE = "rtmp://a.rtmp.youtube.com/live2/E2E-STREAM-KEY-1234"
-WAIT = 30.0
-
-
-def wait_until(predicate: Callable[[], Any], what: str) -> Any:
-    deadline = time.monotonic() + WAIT
-    while not (value := predicate()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
-    return value
 
 
 class Collector:
@@ -81,29 +68,11 @@ def receiver_app(collector: Collector) -> FastAPI:
     return app
 
 
-@contextlib.contextmanager
-def serve(app: Any) -> Iterator[str]:
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, lifespan="off", log_level="warning", access_log=False
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="fastapi-receiver", daemon=True)
-    thread.start()
-    wait_until(lambda: server.started or not thread.is_alive(), "the receiver to start")
-    assert server.started
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}/webhooks/baxcloud"
-    finally:
-        server.should_exit = True
-        thread.join(WAIT)
-
-
 def test_all_17_events_reach_a_fastapi_receiver(monkeypatch: pytest.MonkeyPatch) -> None:
     collector = Collector()
     with (
         LocalServer(manual_clock=True, egress_start_delay=1, egress_stop_delay=1) as server,
-        serve(receiver_app(collector)) as url,
+        serve_asgi(receiver_app(collector), path="/webhooks/baxcloud") as url,
         server.client() as client,
     ):
         assert server.webhook_secret is not None

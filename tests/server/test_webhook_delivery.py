@@ -11,21 +11,20 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import json
 import logging
 import pathlib
 import socket
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 import standardwebhooks
-import uvicorn
+from helpers import WAIT, serve_asgi, wait_until
 
 from baxcloud import BaxCloud, UnprocessableEntityError, WebhookVerificationError
 from baxcloud._cli import build_parser, main
@@ -33,19 +32,6 @@ from baxcloud._server import LocalBaxCloudApp, ServerConfig, generate_webhook_se
 from baxcloud._server._webhooks import URL_FIELDS, user_agent
 from baxcloud.testing import LocalServer
 from baxcloud.webhooks import ParticipantJoinedEvent, RoomStartedEvent, sign, verify
-
-WAIT = 30.0  # generous: only ever reached when something is broken
-
-
-def wait_until(predicate: Callable[[], Any], what: str, timeout: float = WAIT) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
 
 
 @dataclass
@@ -106,25 +92,6 @@ class Receiver:
         return out
 
 
-@contextlib.contextmanager
-def serve(app: Any, port: int = 0) -> Iterator[str]:
-    """Serve an ASGI app on 127.0.0.1 in a thread; yields its `/hooks` URL."""
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, lifespan="off", log_level="warning", access_log=False
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="webhook-receiver", daemon=True)
-    thread.start()
-    wait_until(lambda: server.started or not thread.is_alive(), "the receiver to start")
-    assert server.started
-    bound = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{bound}/hooks"
-    finally:
-        server.should_exit = True
-        thread.join(WAIT)
-
-
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -149,7 +116,7 @@ def settled(server: LocalServer) -> bool:
 def test_events_are_delivered_signed_with_the_server_secret() -> None:
     receiver = Receiver()
     with (
-        serve(receiver) as url,
+        serve_asgi(receiver, path="/hooks") as url,
         LocalServer(manual_clock=True, webhook_urls=[url]) as server,
         server.client() as client,
     ):
@@ -223,7 +190,7 @@ def test_retries_after_errors_and_timeouts_and_gives_up() -> None:
 
     receiver = Receiver(respond)
     with (
-        serve(receiver) as url,
+        serve_asgi(receiver, path="/hooks") as url,
         LocalServer(
             webhook_urls=[url], webhook_retry_schedule=(0.05, 0.05, 0.05), webhook_timeout=0.3
         ) as server,
@@ -272,8 +239,8 @@ def test_a_410_disables_the_endpoint() -> None:
 
     gone_receiver, ok_receiver = Receiver(gone), Receiver()
     with (
-        serve(gone_receiver) as gone_url,
-        serve(ok_receiver) as ok_url,
+        serve_asgi(gone_receiver, path="/hooks") as gone_url,
+        serve_asgi(ok_receiver, path="/hooks") as ok_url,
         LocalServer() as server,
         server.client() as client,
     ):
@@ -339,7 +306,7 @@ def test_order_per_room_under_retries_other_rooms_not_blocked() -> None:
 
     receiver = Receiver(respond)
     with (
-        serve(receiver) as url,
+        serve_asgi(receiver, path="/hooks") as url,
         LocalServer(webhook_urls=[url], webhook_retry_schedule=(0.02,) * 500) as server,
         server.client() as client,
     ):
@@ -381,7 +348,7 @@ def test_order_per_room_under_retries_other_rooms_not_blocked() -> None:
 def test_rotation_signs_with_both_secrets_for_the_grace_period() -> None:
     receiver = Receiver()
     with (
-        serve(receiver) as url,
+        serve_asgi(receiver, path="/hooks") as url,
         LocalServer(manual_clock=True, webhook_urls=[url]) as server,
         server.client() as client,
     ):
@@ -451,7 +418,7 @@ def test_backlog_survives_a_restart(
 
     receiver = Receiver()
     with (
-        serve(receiver, port=port) as served,
+        serve_asgi(receiver, path="/hooks", port=port) as served,
         LocalServer(data_dir=tmp_path, webhook_retry_schedule=(0.05,)) as second,
     ):
         assert served == url
@@ -479,7 +446,7 @@ def test_an_attempt_cut_short_by_shutdown_is_made_again(
 
     receiver = Receiver(hold)
     try:
-        with serve(receiver) as url:
+        with serve_asgi(receiver, path="/hooks") as url:
             with LocalServer(data_dir=tmp_path, webhook_urls=[url], webhook_timeout=120) as first:
                 first.client().rooms.create(name="interrupted")
                 (event,) = first.events()
@@ -490,7 +457,7 @@ def test_an_attempt_cut_short_by_shutdown_is_made_again(
             assert all("Task was destroyed" not in r.getMessage() for r in caplog.records)
             answered = Receiver()
             with (
-                serve(answered) as other,
+                serve_asgi(answered, path="/hooks") as other,
                 LocalServer(data_dir=tmp_path, webhook_urls=[other]) as second,
             ):
                 # The interrupted delivery to the first endpoint is still queued.
@@ -520,7 +487,7 @@ def test_deliveries_never_block_api_calls() -> None:
 
     receiver = Receiver(respond)
     with (
-        serve(receiver) as url,
+        serve_asgi(receiver, path="/hooks") as url,
         LocalServer(webhook_urls=[url], webhook_timeout=120) as server,
         # A blocked API would time out here, long before the delivery could.
         server.client(timeout=10, max_retries=0) as client,
@@ -566,7 +533,7 @@ def test_secrets_never_appear_in_logs(caplog: pytest.LogCaptureFixture) -> None:
 
     receiver = Receiver(respond)
     with (
-        serve(receiver) as url,
+        serve_asgi(receiver, path="/hooks") as url,
         LocalServer(webhook_urls=[url], webhook_retry_schedule=(0.01, 0.01)) as server,
         server.client() as client,
     ):
@@ -677,7 +644,7 @@ async def test_dev_endpoints_over_http() -> None:
 
 def test_delivery_items_match_the_openapi_schema() -> None:
     receiver = Receiver()
-    with serve(receiver) as url, LocalServer(webhook_urls=[url]) as server:
+    with serve_asgi(receiver, path="/hooks") as url, LocalServer(webhook_urls=[url]) as server:
         server.client().rooms.create(name="schema")
         (item,) = wait_until(lambda: server.webhook_deliveries(), "a delivery")
         doc = httpx.get(f"{server.base_url}/openapi.json").json()
