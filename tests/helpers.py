@@ -76,3 +76,13 @@ def serve_asgi(app: Any, *, path: str = "", port: int = 0, lifespan: str = "off"
         server.should_exit = True
         thread.join(WAIT)
         assert not thread.is_alive()
+
+
+def asgi_client(app: Any, api_key: str | None) -> Any:
+    """An `httpx.AsyncClient` talking to an ASGI app in-process, as `api_key` (or anonymous)."""
+    import httpx
+
+    headers = {} if api_key is None else {"Authorization": f"Bearer {api_key}"}
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://local", headers=headers
+    )

@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
+from helpers import asgi_client
 
 from baxcloud._api_key import parse_api_key
 from baxcloud._errors import BaxCloudError
@@ -71,25 +72,6 @@ def app() -> Iterator[LocalBaxCloudApp]:
     server = LocalBaxCloudApp(ServerConfig(manual_clock=True, start_time=T0))
     yield server
     server.close()
-
-
-def _client(app: LocalBaxCloudApp, api_key: str | None) -> httpx.AsyncClient:
-    headers = {} if api_key is None else {"Authorization": f"Bearer {api_key}"}
-    return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://local", headers=headers
-    )
-
-
-@pytest.fixture
-async def client(app: LocalBaxCloudApp) -> AsyncIterator[httpx.AsyncClient]:
-    async with _client(app, app.api_key) as c:
-        yield c
-
-
-@pytest.fixture
-async def anon(app: LocalBaxCloudApp) -> AsyncIterator[httpx.AsyncClient]:
-    async with _client(app, None) as c:
-        yield c
 
 
 def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
@@ -852,7 +834,7 @@ async def test_clock_endpoints(client: httpx.AsyncClient) -> None:
 async def test_advance_needs_manual_clock() -> None:
     server = LocalBaxCloudApp(ServerConfig())
     try:
-        async with _client(server, server.api_key) as c:
+        async with asgi_client(server, server.api_key) as c:
             state = (await c.get("/_dev/clock")).json()
             assert state["manual"] is False
             assert abs(state["now"] - time.time()) < 5
@@ -1036,7 +1018,7 @@ async def test_data_dir_persists_state_and_credentials(tmp_path: pathlib.Path) -
     data = tmp_path / "state"
     first = LocalBaxCloudApp(ServerConfig(data_dir=data, manual_clock=True, start_time=T0))
     try:
-        async with _client(first, first.api_key) as c:
+        async with asgi_client(first, first.api_key) as c:
             await c.post("/v1/rooms", json={"name": "kept"}, headers={"Idempotency-Key": "p"})
             await advance(c, 100)
     finally:
@@ -1048,7 +1030,7 @@ async def test_data_dir_persists_state_and_credentials(tmp_path: pathlib.Path) -
     try:
         assert second.api_key == first.api_key
         assert second.webhook_secret == first.webhook_secret
-        async with _client(second, second.api_key) as c:
+        async with asgi_client(second, second.api_key) as c:
             assert (await c.get("/_dev/clock")).json()["now"] == T0 + 100  # clock resumes
             assert (await c.get("/v1/rooms/kept")).status_code == 200
             replay = await c.post(
@@ -1063,7 +1045,7 @@ async def test_data_dir_persists_state_and_credentials(tmp_path: pathlib.Path) -
     try:
         assert third.api_key == explicit
         assert third.webhook_secret == first.webhook_secret
-        async with _client(third, first.api_key) as c:
+        async with asgi_client(third, first.api_key) as c:
             assert_error(await c.get("/v1/rooms"), 401, "unauthenticated")
     finally:
         third.close()

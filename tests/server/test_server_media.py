@@ -9,12 +9,13 @@ import struct
 import threading
 import time
 import tracemalloc
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
+from helpers import asgi_client
 
 from baxcloud._api_key import parse_api_key
 from baxcloud._server import (
@@ -56,25 +57,6 @@ def app() -> Iterator[LocalBaxCloudApp]:
     server = make_app()
     yield server
     server.close()
-
-
-def _client(app: LocalBaxCloudApp, api_key: str | None) -> httpx.AsyncClient:
-    headers = {} if api_key is None else {"Authorization": f"Bearer {api_key}"}
-    return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://local", headers=headers
-    )
-
-
-@pytest.fixture
-async def client(app: LocalBaxCloudApp) -> AsyncIterator[httpx.AsyncClient]:
-    async with _client(app, app.api_key) as c:
-        yield c
-
-
-@pytest.fixture
-async def anon(app: LocalBaxCloudApp) -> AsyncIterator[httpx.AsyncClient]:
-    async with _client(app, None) as c:
-        yield c
 
 
 def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
@@ -595,7 +577,7 @@ async def test_large_file_is_streamed_in_chunks(app: LocalBaxCloudApp) -> None:
     """A 20 MB download goes out in bounded chunks, never held in memory whole."""
     big = make_app(recording_bytes_per_second=1024 * 1024)
     try:
-        async with _client(big, big.api_key) as c:
+        async with asgi_client(big, big.api_key) as c:
             done = await completed_recording(c, 20)
             url = await download_url(c, done["id"])
         size = done["sizeBytes"]
@@ -653,7 +635,7 @@ async def test_large_file_is_streamed_in_chunks(app: LocalBaxCloudApp) -> None:
 
 async def test_recording_files_location_and_cleanup(tmp_path: pathlib.Path) -> None:
     temp_app = make_app()
-    async with _client(temp_app, temp_app.api_key) as c:
+    async with asgi_client(temp_app, temp_app.api_key) as c:
         done = await completed_recording(c, 2)
     path = temp_app.media.files.path(done["filename"])
     assert path.exists()
@@ -663,7 +645,7 @@ async def test_recording_files_location_and_cleanup(tmp_path: pathlib.Path) -> N
 
     kept = make_app(data_dir=tmp_path)
     try:
-        async with _client(kept, kept.api_key) as c:
+        async with asgi_client(kept, kept.api_key) as c:
             done = await completed_recording(c, 2)
             url = await download_url(c, done["id"])
     finally:
@@ -673,7 +655,7 @@ async def test_recording_files_location_and_cleanup(tmp_path: pathlib.Path) -> N
     assert not list((tmp_path / "recordings").glob("*.part"))
     again = make_app(data_dir=tmp_path)  # the signing key and the file survive a restart
     try:
-        async with _client(again, None) as anon:
+        async with asgi_client(again, None) as anon:
             response = await anon.get(url)
             assert response.status_code == 200
             assert len(response.content) == done["sizeBytes"]
