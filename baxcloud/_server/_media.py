@@ -17,12 +17,14 @@ import json
 import logging
 import math
 import sqlite3
+from collections.abc import Mapping
 from typing import Any
 
 from . import _files, _ids, _state, _storage
 from ._context import MediaSettings
 from ._errors import ApiError
 from ._events import record_event
+from ._validation import parse_pagination, parse_query_choice
 
 logger = logging.getLogger("baxcloud.server")
 
@@ -854,3 +856,11 @@ def run_due(db: sqlite3.Connection, now: float, media: MediaSettings) -> int:
         else:
             _activate_ingress(db, t, require_ingress(db, key))
         done += 1
+
+
+def parse_list_query(query: Mapping[str, str]) -> tuple[dict[str, str], int, int]:
+    """The `status` and `roomName` filters and the page of a recordings or egress list."""
+    status = parse_query_choice(query, "status", EGRESS_STATUSES)
+    page, limit = parse_pagination(query)
+    filters = {"status": status, "room_name": query.get("roomName")}
+    return {k: v for k, v in filters.items() if v is not None}, page, limit

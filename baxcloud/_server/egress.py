@@ -16,8 +16,6 @@ from ._validation import (
     int_range,
     one_of,
     parse_body,
-    parse_pagination,
-    parse_query_choice,
 )
 
 _MODE = Field("mode", "string", check=one_of(*_media.EGRESS_MODES))
@@ -123,11 +121,8 @@ def get(ctx: RequestContext) -> Reply:
 
 
 def list_egress(ctx: RequestContext) -> Reply:
-    status = parse_query_choice(ctx.query, "status", _media.EGRESS_STATUSES)
-    page, limit = parse_pagination(ctx.query)
-    filters = {"status": status, "room_name": ctx.query.get("roomName")}
-    given = {k: v for k, v in filters.items() if v is not None}
-    return Reply(200, _media.list_egress(ctx.db, given, page, limit))
+    filters, page, limit = _media.parse_list_query(ctx.query)
+    return Reply(200, _media.list_egress(ctx.db, filters, page, limit))
 
 
 def delete(ctx: RequestContext) -> Reply:

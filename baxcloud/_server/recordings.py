@@ -13,8 +13,6 @@ from ._validation import (
     check_name,
     one_of,
     parse_body,
-    parse_pagination,
-    parse_query_choice,
     parse_query_int,
 )
 
@@ -46,11 +44,8 @@ def stop(ctx: RequestContext) -> Reply:
 
 
 def list_recordings(ctx: RequestContext) -> Reply:
-    status = parse_query_choice(ctx.query, "status", _media.EGRESS_STATUSES)
-    page, limit = parse_pagination(ctx.query)
-    filters = {"status": status, "room_name": ctx.query.get("roomName")}
-    given = {k: v for k, v in filters.items() if v is not None}
-    return Reply(200, _media.list_recordings(ctx.db, given, page, limit))
+    filters, page, limit = _media.parse_list_query(ctx.query)
+    return Reply(200, _media.list_recordings(ctx.db, filters, page, limit))
 
 
 def list_active(ctx: RequestContext) -> Reply:
