@@ -99,10 +99,8 @@ class AsyncAPIClient:
         max_retries: int,
         default_headers: Mapping[str, str],
     ) -> None:
-        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-            raise ValueError("max_retries must be an int >= 0")
-        if timeout is not None and not isinstance(timeout, int | float | httpx.Timeout):
-            raise TypeError("timeout must be seconds (float), an httpx.Timeout, or None")
+        _check_max_retries(max_retries)
+        _check_timeout(timeout)
         parsed = httpx.URL(base_url)
         if parsed.scheme not in ("http", "https") or not parsed.host:
             raise ValueError("base_url must be an absolute http(s) URL")
@@ -252,20 +250,26 @@ _OPTION_NAMES = frozenset(RequestOptions.__annotations__)
 _IDEMPOTENCY_KEY_RE = re.compile(r"[\x20-\x7e]{1,255}")
 
 
+def _check_timeout(timeout: object) -> None:
+    if isinstance(timeout, bool) or not (
+        timeout is None or isinstance(timeout, (int, float, httpx.Timeout))
+    ):
+        raise TypeError("timeout must be seconds (float), an httpx.Timeout, or None")
+
+
+def _check_max_retries(max_retries: object) -> None:
+    if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+        raise ValueError("max_retries must be an int >= 0")
+
+
 def _check_options(opts: Mapping[str, Any]) -> None:
     """Per-call options fail clearly before any request (not deep inside httpx)."""
     unknown = sorted(set(opts) - _OPTION_NAMES)
     if unknown:
         raise TypeError(f"unknown request option(s): {', '.join(unknown)}")
     if "timeout" in opts:
-        timeout = opts["timeout"]
-        if isinstance(timeout, bool) or not (
-            timeout is None or isinstance(timeout, (int, float, httpx.Timeout))
-        ):
-            raise TypeError("timeout must be seconds (float), an httpx.Timeout, or None")
-    retries = opts.get("max_retries", 0)
-    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
-        raise ValueError("max_retries must be an int >= 0")
+        _check_timeout(opts["timeout"])
+    _check_max_retries(opts.get("max_retries", 0))
     extra = opts.get("extra_headers")
     if extra is not None and not (
         isinstance(extra, Mapping)
