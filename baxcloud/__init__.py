@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from ._client import AsyncBaxCloud
 from ._errors import (
     APIConnectionError,
+    APIResponseValidationError,
     APIStatusError,
     APITimeoutError,
     AuthenticationError,
@@ -60,6 +61,7 @@ __all__ = [
     "DownloadUrl",
     "AutoStreamConfig",
     "APIConnectionError",
+    "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
     "AsyncBaxCloud",

@@ -9,12 +9,22 @@ from ._errors import BaxCloudError
 _KEY_RE = re.compile(r"bax_(sk|pk)_([A-Za-z0-9]{4,32})_([A-Za-z0-9]{32,128})")
 
 
+class Secret(str):
+    """A string whose repr hides it: a secret held in a local variable or a
+    container stays out of tracebacks printed with locals (pytest -l, rich)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "'****'"
+
+
 class ApiKey:
     """A parsed API key. Its repr and str show the key id only."""
 
     __slots__ = ("key_id", "kind", "raw", "secret")
 
-    def __init__(self, *, kind: str, key_id: str, secret: str, raw: str) -> None:
+    def __init__(self, *, kind: str, key_id: str, secret: Secret, raw: Secret) -> None:
         self.kind = kind
         self.key_id = key_id
         self.secret = secret
@@ -42,4 +52,4 @@ def parse_api_key(value: object) -> ApiKey:
             "(keyId 4-32 letters/digits, secret 32-128 letters/digits)"
         )
     kind, key_id, secret = match.groups()
-    return ApiKey(kind=kind, key_id=key_id, secret=secret, raw=match.group(0))
+    return ApiKey(kind=kind, key_id=key_id, secret=Secret(secret), raw=Secret(match.group(0)))

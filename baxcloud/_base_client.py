@@ -11,19 +11,22 @@ import json
 import os
 import re
 import sys
+import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cached_property
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import anyio
 import httpx
 
 from . import _retry
-from ._api_key import ApiKey, parse_api_key
+from ._api_key import ApiKey, Secret, parse_api_key
+from ._body import ACCEPT_ENCODING, DEFAULT_MAX_RESPONSE_BYTES, BodyError, read_limited
 from ._converter import structure
 from ._errors import (
     APIConnectionError,
+    APIResponseValidationError,
     APIStatusError,
     APITimeoutError,
     BaxCloudError,
@@ -31,9 +34,9 @@ from ._errors import (
     RateLimitError,
     status_error_class,
 )
-from ._http import HTTPPools
+from ._http import DEADLINE, HTTPPools
 from ._logging import logger, redact
-from ._options import RequestOptions, TimeoutTypes
+from ._options import NOT_GIVEN, RequestOptions, TimeoutTypes, resolve_timeout
 from ._version import get_version
 
 T = TypeVar("T")
@@ -41,7 +44,6 @@ T = TypeVar("T")
 DEFAULT_BASE_URL = "https://api.baxcloud.io"
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_RETRIES = 2
-_NOT_GIVEN: Any = object()
 
 
 def _user_agent() -> str:
@@ -65,6 +67,7 @@ class AsyncAPIClient:
         base_url: str | httpx.URL | None = None,
         timeout: TimeoutTypes = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         webhook_secret: str | None = None,
         default_headers: Mapping[str, str] | None = None,
         http_client: httpx.AsyncClient | None = None,
@@ -82,6 +85,7 @@ class AsyncAPIClient:
             base_url=str(url or DEFAULT_BASE_URL),
             timeout=timeout,
             max_retries=max_retries,
+            max_response_bytes=max_response_bytes,
             default_headers=default_headers or {},
         )
         self.webhook_secret = (
@@ -97,23 +101,37 @@ class AsyncAPIClient:
         base_url: str,
         timeout: TimeoutTypes,
         max_retries: int,
+        max_response_bytes: int,
         default_headers: Mapping[str, str],
     ) -> None:
         _check_max_retries(max_retries)
-        _check_timeout(timeout)
+        self._timeout, self._attempt_limit = resolve_timeout(timeout)
+        if (
+            isinstance(max_response_bytes, bool)
+            or not isinstance(max_response_bytes, int)
+            or max_response_bytes < 1
+        ):
+            raise ValueError("max_response_bytes must be an int >= 1")
+        _check_headers(default_headers, "default_headers")
         parsed = httpx.URL(base_url)
         if parsed.scheme not in ("http", "https") or not parsed.host:
             raise ValueError("base_url must be an absolute http(s) URL")
+        if parsed.userinfo:
+            raise ValueError("base_url must not contain credentials (user:password@)")
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.max_retries = max_retries
+        self.max_response_bytes = max_response_bytes
         self.default_headers = dict(default_headers)
-        self._headers = {
-            "Accept": "application/json",
-            "User-Agent": _user_agent(),
-            **self.default_headers,
-            "Authorization": f"Bearer {self._api_key.raw}",
-        }
+        self._headers = _merge_headers(
+            {
+                "Accept": "application/json",
+                "Accept-Encoding": ACCEPT_ENCODING,
+                "User-Agent": _user_agent(),
+            },
+            self.default_headers,
+        )
+        self._headers["Authorization"] = Secret(f"Bearer {self._api_key.raw}")
 
     @property
     def api_key_id(self) -> str:
@@ -123,8 +141,9 @@ class AsyncAPIClient:
     def _copy(
         self,
         *,
-        timeout: TimeoutTypes = _NOT_GIVEN,
+        timeout: TimeoutTypes = NOT_GIVEN,
         max_retries: int | None = None,
+        max_response_bytes: int | None = None,
         default_headers: Mapping[str, str] | None = None,
         base_url: str | None = None,
     ) -> Any:
@@ -136,8 +155,11 @@ class AsyncAPIClient:
         clone.__dict__.update({k: v for k, v in self.__dict__.items() if k not in cached})
         clone._configure(
             base_url=base_url if base_url is not None else self.base_url,
-            timeout=self.timeout if timeout is _NOT_GIVEN else timeout,
+            timeout=self.timeout if timeout is NOT_GIVEN else timeout,
             max_retries=self.max_retries if max_retries is None else max_retries,
+            max_response_bytes=(
+                self.max_response_bytes if max_response_bytes is None else max_response_bytes
+            ),
             default_headers={**self.default_headers, **(default_headers or {})},
         )
         return clone
@@ -158,27 +180,37 @@ class AsyncAPIClient:
         body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         options: RequestOptions | None = None,
+        parse: Callable[[Any], T] | None = None,
     ) -> T:
         """Send one logical call, with retries; return the structured response.
 
-        `cast_to` is a model class, `dict` for the raw JSON, or `type(None)`.
+        `cast_to` is a model class, `dict` for a raw JSON object, or `type(None)`;
+        `parse`, when given, turns the decoded JSON into the result instead.
         """
         opts: RequestOptions = options or {}
+        timeout, attempt_limit = self._timeout, self._attempt_limit
+        headers = self._headers
         if opts:
             _check_options(opts)
-        headers = dict(self._headers)
-        extra = opts.get("extra_headers")
-        if extra:
-            headers.update({k: v for k, v in extra.items() if k.lower() != "authorization"})
+            if "timeout" in opts:
+                timeout, attempt_limit = resolve_timeout(opts["timeout"])
+            extra = opts.get("extra_headers")
+            if extra:
+                headers = _merge_headers(headers, extra)
         if method != "GET":
-            key = opts.get("idempotency_key") or str(uuid.uuid4())
-            headers["Idempotency-Key"] = key
+            key = opts.get("idempotency_key")
+            if key is not None or "Idempotency-Key" not in headers:
+                if headers is self._headers:
+                    headers = dict(headers)
+                headers["Idempotency-Key"] = key or str(uuid.uuid4())
         content: bytes | None = None
         if body is not None:
             content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
-            headers["Content-Type"] = "application/json"
+            if "Content-Type" not in headers:
+                if headers is self._headers:
+                    headers = dict(headers)
+                headers["Content-Type"] = "application/json"
         query = {k: v for k, v in params.items() if v is not None} if params else None
-        timeout = opts.get("timeout", self.timeout)
         max_retries = opts.get("max_retries", self.max_retries)
         url = self.base_url + path
 
@@ -186,15 +218,15 @@ class AsyncAPIClient:
         while True:
             logger.debug("%s %s (attempt %d)", method, path, retries_done + 1)
             try:
-                response = await self._http.get().request(
-                    method, url, content=content, params=query, headers=headers, timeout=timeout
+                status, response, raw = await self._attempt(
+                    method, url, content, query, headers, timeout, attempt_limit
                 )
-            except httpx.TimeoutException as exc:
+            except (httpx.TimeoutException, TimeoutError) as exc:
                 if retries_done < max_retries:
                     retries_done = await self._pause(method, path, retries_done, "timeout")
                     continue
                 raise APITimeoutError(f"request timed out: {method} {path}") from exc
-            except httpx.TransportError as exc:
+            except httpx.RequestError as exc:
                 if retries_done < max_retries:
                     retries_done = await self._pause(method, path, retries_done, type(exc).__name__)
                     continue
@@ -202,24 +234,14 @@ class AsyncAPIClient:
                     f"connection error: {method} {path}: {type(exc).__name__}"
                 ) from exc
 
-            status = response.status_code
             request_id = response.headers.get("x-request-id")
             if status < 300:
                 logger.debug("%s %s -> %d (%s)", method, path, status, request_id)
-                if cast_to is type(None) or status == 204:
-                    return cast(T, None)
-                try:
-                    data = response.json()
-                except ValueError as exc:
-                    raise APIStatusError(
-                        "response is not valid JSON",
-                        response=response,
-                        code="invalid_response",
-                        request_id=request_id,
-                    ) from exc
-                return data if cast_to is dict else structure(data, cast_to)
+                if cast_to is type(None) and parse is None:
+                    return None
+                return _parse_body(response, raw, cast_to, parse)
 
-            error = make_status_error(response, request_id)
+            error = make_status_error(response, request_id, raw)
             if retries_done < max_retries and _retry.should_retry(response, error.code):
                 retries_done = await self._pause(
                     method,
@@ -231,6 +253,43 @@ class AsyncAPIClient:
                 continue
             logger.debug("%s %s -> %d %s (%s)", method, path, status, error.code, request_id)
             raise error
+
+    async def _attempt(
+        self,
+        method: str,
+        url: str,
+        content: bytes | None,
+        query: Mapping[str, Any] | None,
+        headers: Mapping[str, str],
+        timeout: httpx.Timeout,  # noqa: ASYNC109 (httpx's per-phase limits)
+        attempt_limit: float | None,
+    ) -> tuple[int, httpx.Response, bytes]:
+        """One HTTP exchange, body included, within `attempt_limit` seconds."""
+        pool = self._http.get()
+        extensions = None
+        if attempt_limit is not None:
+            extensions = {DEADLINE: time.monotonic() + attempt_limit}
+        with anyio.fail_after(attempt_limit):
+            request = pool.build_request(
+                method,
+                url,
+                content=content,
+                params=query,
+                headers=headers,
+                timeout=timeout,
+                extensions=extensions,
+            )
+            response = await pool.send(request, stream=True)
+            try:
+                raw = await read_limited(response, self.max_response_bytes)
+            except BodyError as exc:
+                message = str(exc)
+                if message == "too large":
+                    message = f"response body exceeds max_response_bytes={self.max_response_bytes}"
+                raise _invalid(response, b"", message) from None
+            finally:
+                await response.aclose()
+        return response.status_code, response, raw
 
     async def _pause(
         self,
@@ -250,13 +309,6 @@ _OPTION_NAMES = frozenset(RequestOptions.__annotations__)
 _IDEMPOTENCY_KEY_RE = re.compile(r"[\x20-\x7e]{1,255}")
 
 
-def _check_timeout(timeout: object) -> None:
-    if isinstance(timeout, bool) or not (
-        timeout is None or isinstance(timeout, (int, float, httpx.Timeout))
-    ):
-        raise TypeError("timeout must be seconds (float), an httpx.Timeout, or None")
-
-
 def _check_max_retries(max_retries: object) -> None:
     if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
         raise ValueError("max_retries must be an int >= 0")
@@ -267,15 +319,10 @@ def _check_options(opts: Mapping[str, Any]) -> None:
     unknown = sorted(set(opts) - _OPTION_NAMES)
     if unknown:
         raise TypeError(f"unknown request option(s): {', '.join(unknown)}")
-    if "timeout" in opts:
-        _check_timeout(opts["timeout"])
     _check_max_retries(opts.get("max_retries", 0))
     extra = opts.get("extra_headers")
-    if extra is not None and not (
-        isinstance(extra, Mapping)
-        and all(isinstance(k, str) and isinstance(v, str) for k, v in extra.items())
-    ):
-        raise TypeError("extra_headers must be a mapping of str to str")
+    if extra is not None:
+        _check_headers(extra, "extra_headers")
     key = opts.get("idempotency_key")
     if key is not None:
         if not isinstance(key, str):
@@ -284,12 +331,93 @@ def _check_options(opts: Mapping[str, Any]) -> None:
             raise ValueError("idempotency_key must be 1-255 printable ASCII characters")
 
 
-def make_status_error(response: httpx.Response, request_id: str | None) -> APIStatusError:
+def _check_headers(headers: object, what: str) -> None:
+    if not (
+        isinstance(headers, Mapping)
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in headers.items())
+    ):
+        raise TypeError(f"{what} must be a mapping of str to str")
+
+
+def _merge_headers(base: Mapping[str, str], overrides: Mapping[str, str]) -> dict[str, str]:
+    """`base` with `overrides` applied, names compared in any letter case.
+
+    An override replaces every header of the same name; Authorization is never
+    replaced. The result keeps the SDK's spelling of the names it sets itself, so
+    that later lookups (`"Idempotency-Key" in headers`) need no case folding.
+    """
+    replaced = {name.lower(): (name, value) for name, value in overrides.items()}
+    replaced.pop("authorization", None)
+    merged = {k: v for k, v in base.items() if k.lower() not in replaced}
+    for lower, (name, value) in replaced.items():
+        merged[_CANONICAL.get(lower, name)] = value
+    return merged
+
+
+_CANONICAL = {
+    name.lower(): name for name in ("Idempotency-Key", "Content-Type", "Accept", "User-Agent")
+}
+_EXCERPT_CHARS = 200
+_REDACT_CHARS = 8192
+
+
+def _excerpt(raw: bytes) -> str:
+    """The start of a body for an error message: redacted first, then cut short."""
+    text = raw[:_REDACT_CHARS].decode("utf-8", "replace")
+    excerpt = redact(text)[:_EXCERPT_CHARS]
+    return excerpt + ("..." if len(raw) > len(excerpt) else "")
+
+
+def _invalid(response: httpx.Response, raw: bytes, message: str) -> APIResponseValidationError:
+    return APIResponseValidationError(
+        message,
+        status_code=response.status_code,
+        request_id=response.headers.get("x-request-id"),
+        body_excerpt=_excerpt(raw),
+        response=response,
+    )
+
+
+def _parse_body(
+    response: httpx.Response, raw: bytes, cast_to: type[T], parse: Callable[[Any], T] | None
+) -> T:
+    """Decode and structure a 2xx body; anything unexpected is an `APIResponseValidationError`."""
+    if not raw:
+        raise _invalid(response, raw, f"expected a JSON body, got an empty {response.status_code}")
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise _invalid(response, raw, "response is not valid JSON") from None
+    try:
+        if parse is not None:
+            return parse(data)
+        if cast_to is dict:
+            if not isinstance(data, dict):
+                raise TypeError(f"expected a JSON object, got {type(data).__name__}")
+            return data  # type: ignore[return-value]
+        return structure(data, cast_to)
+    except Exception as exc:
+        what = getattr(cast_to, "__name__", "the result")
+        raise _invalid(response, raw, f"response is not a valid {what}: {_describe(exc)}") from None
+
+
+def _describe(exc: BaseException) -> str:
+    """A short reason from a (possibly nested) cattrs validation error."""
+    while isinstance(inner := getattr(exc, "exceptions", None), tuple) and inner:
+        exc = inner[0]
+    notes = getattr(exc, "__notes__", None)
+    where = f" ({notes[-1]})" if notes else ""
+    return redact(f"{type(exc).__name__}: {exc}"[:160] + where)
+
+
+def make_status_error(
+    response: httpx.Response, request_id: str | None, raw: bytes | None = None
+) -> APIStatusError:
     code, message = f"http_{response.status_code}", response.reason_phrase
     details: tuple[ErrorDetail, ...] = ()
     try:
-        payload = response.json()
-    except ValueError:
+        payload = json.loads(response.content if raw is None else raw)
+    except (ValueError, RecursionError):
         payload = None
     error = payload.get("error") if isinstance(payload, dict) else None
     if isinstance(error, dict):
@@ -299,7 +427,10 @@ def make_status_error(response: httpx.Response, request_id: str | None) -> APISt
         raw_details = error.get("details")
         if isinstance(raw_details, list):
             details = tuple(
-                ErrorDetail(field=d.get("field"), message=str(d.get("message", "")))
+                ErrorDetail(
+                    field=None if d.get("field") is None else str(d["field"]),
+                    message=redact(str(d.get("message", ""))),
+                )
                 for d in raw_details
                 if isinstance(d, dict)
             )

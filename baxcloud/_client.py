@@ -7,7 +7,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from ._base_client import AsyncAPIClient
-from ._options import TimeoutTypes
+from ._options import NOT_GIVEN, TimeoutTypes
 from ._resources.participants import AsyncParticipants
 from ._resources.rooms import AsyncRooms
 from ._resources.tokens import AsyncTokens
@@ -31,8 +31,12 @@ class AsyncBaxCloud(AsyncAPIClient):
     Args:
         api_key: `bax_sk_...`; default: the BAXCLOUD_API_KEY environment variable.
         base_url: default: BAXCLOUD_BASE_URL, else https://api.baxcloud.io.
-        timeout: seconds (or an `httpx.Timeout`) per attempt; default 30.
+        timeout: seconds for each attempt as a whole (connect, send, headers and the
+            complete body); default 30. None or `math.inf`: no limit. An `httpx.Timeout`
+            sets per-phase limits, and the largest of them bounds the attempt.
         max_retries: retries of failed attempts that are safe to retry; default 2.
+        max_response_bytes: the largest decoded response body accepted; past it a
+            call fails with `APIResponseValidationError`; default 16 MiB.
         webhook_secret: `whsec_...` for `webhooks.verify`; default: BAXCLOUD_WEBHOOK_SECRET.
         default_headers: headers sent with every request.
         http_client: an `httpx.AsyncClient` to use instead of the SDK's own; the
@@ -78,18 +82,22 @@ class AsyncBaxCloud(AsyncAPIClient):
     def with_options(
         self,
         *,
-        timeout: TimeoutTypes | None = None,
+        timeout: TimeoutTypes = NOT_GIVEN,
         max_retries: int | None = None,
+        max_response_bytes: int | None = None,
         default_headers: Mapping[str, str] | None = None,
         base_url: str | None = None,
     ) -> Self:
-        """A copy with some settings changed, sharing this client's connection pool."""
-        overrides = {} if timeout is None else {"timeout": timeout}
+        """A copy with some settings changed, sharing this client's connection pool.
+
+        Settings left out keep this client's values; `timeout=None` means no limit.
+        """
         return self._copy(  # type: ignore[no-any-return]
+            timeout=timeout,
             max_retries=max_retries,
+            max_response_bytes=max_response_bytes,
             default_headers=default_headers,
             base_url=base_url,
-            **overrides,
         )
 
     async def __aenter__(self) -> Self:

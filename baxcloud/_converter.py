@@ -1,6 +1,7 @@
 """The one cattrs converter: camelCase JSON <-> snake_case attrs models.
 
-Configured once at import. Unknown response fields are ignored, unknown enum
+Configured once at import. Unknown response fields are ignored, `null` for a
+field with a default means the default, unknown enum
 values pass through as plain strings, and timestamps become aware UTC datetimes.
 """
 
@@ -55,9 +56,28 @@ def _camel_overrides(cls: type[Any]) -> dict[str, Any]:
     return {a.name: override(rename=camel(a.name)) for a in attrs.fields(cls)}
 
 
-converter.register_structure_hook_factory(
-    attrs.has, lambda cls: make_dict_structure_fn(cls, converter, **_camel_overrides(cls))
-)
+def _structure_model_fn(cls: type[Any]) -> Any:
+    """cattrs' structuring function for `cls`, taking `null` for "not sent".
+
+    A field that has a default gets it when the API sends `null` for it, as when
+    the field is missing; a required field still has to be there.
+    """
+    structure_fn = make_dict_structure_fn(cls, converter, **_camel_overrides(cls))
+    defaulted = frozenset(
+        camel(a.name) for a in attrs.fields(cls) if a.default is not attrs.NOTHING
+    )
+    if not defaulted:
+        return structure_fn
+
+    def structure_model(data: Any, target: type[Any]) -> Any:
+        if isinstance(data, dict) and None in data.values():
+            data = {k: v for k, v in data.items() if v is not None or k not in defaulted}
+        return structure_fn(data, target)
+
+    return structure_model
+
+
+converter.register_structure_hook_factory(attrs.has, _structure_model_fn)
 converter.register_unstructure_hook_factory(
     attrs.has, lambda cls: make_dict_unstructure_fn(cls, converter, **_camel_overrides(cls))
 )

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "APIConnectionError",
+    "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
     "AuthenticationError",
@@ -33,7 +34,24 @@ __all__ = [
 
 
 class BaxCloudError(Exception):
-    """Base class of every error this SDK raises on purpose."""
+    """Base class of every error this SDK raises on purpose.
+
+    Errors pickle (for `multiprocessing` and `ProcessPoolExecutor`) without the
+    HTTP response they came from: that response's request carries the API key.
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        state = {k: (None if k in _NOT_PICKLED else v) for k, v in self.__dict__.items()}
+        return (_restore, (type(self), self.args), state)
+
+
+_NOT_PICKLED = frozenset({"response"})
+
+
+def _restore(cls: type[BaxCloudError], args: tuple[Any, ...]) -> BaxCloudError:
+    error = cls.__new__(cls)
+    error.args = args
+    return error
 
 
 class APIConnectionError(BaxCloudError):
@@ -60,7 +78,12 @@ class ErrorDetail:
 
 
 class APIStatusError(BaxCloudError):
-    """The API answered with a non-2xx status."""
+    """The API answered with a non-2xx status.
+
+    `response` is the HTTP response (None once the error has been pickled).
+    """
+
+    response: httpx.Response | None
 
     def __init__(
         self,
@@ -87,6 +110,43 @@ class APIStatusError(BaxCloudError):
         return (
             f"{type(self).__name__}(status_code={self.status_code}, code={self.code!r}, "
             f"message={self.message!r}, request_id={self.request_id!r})"
+        )
+
+
+class APIResponseValidationError(BaxCloudError):
+    """A 2xx response whose body is not what the call expects, or is too large.
+
+    `body_excerpt` is the start of the body with any secret redacted; `response`
+    is the HTTP response (None once the error has been pickled).
+    """
+
+    response: httpx.Response | None
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        request_id: str | None,
+        body_excerpt: str = "",
+        response: httpx.Response | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code
+        self.request_id = request_id
+        self.body_excerpt = body_excerpt
+        self.response = response
+
+    def __str__(self) -> str:
+        suffix = f", request id {self.request_id}" if self.request_id else ""
+        excerpt = f": {self.body_excerpt!r}" if self.body_excerpt else ""
+        return f"invalid response (HTTP {self.status_code}{suffix}): {self.message}{excerpt}"
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(status_code={self.status_code}, message={self.message!r}, "
+            f"request_id={self.request_id!r})"
         )
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 import weakref
 from collections.abc import AsyncIterator
 from typing import Any
@@ -107,38 +108,64 @@ def _is_closed(loop: Any) -> bool:
 
 
 class BlockingTransport(httpx.AsyncBaseTransport):
-    """An async transport that does its I/O with httpx's blocking transport.
+    """An async transport that does its I/O with a blocking `httpx.Client`.
 
     Only for a loop that runs a single call at a time on behalf of a blocking
     caller: there, waiting in a socket call is the same as awaiting it, and
     skipping the async I/O machinery makes the blocking client as fast as
-    plain `httpx.Client`. Timeouts, pool limits and errors are httpx's own.
+    plain `httpx.Client`. Proxies from the environment, pool limits, timeouts
+    and errors are that client's own.
+
+    Such a loop never regains control while a socket call waits, so the cancel
+    scope that bounds an attempt cannot fire here: the transport enforces the
+    attempt's deadline (the `DEADLINE` request extension) itself.
     """
 
     def __init__(self) -> None:
-        self._transport = httpx.HTTPTransport(limits=DEFAULT_LIMITS)
+        self._client = httpx.Client(limits=DEFAULT_LIMITS, follow_redirects=False)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        response = self._transport.handle_request(request)
-        assert isinstance(response.stream, httpx.SyncByteStream)
+        deadline: float | None = request.extensions.get(DEADLINE)
+        if deadline is not None:
+            _clamp_timeouts(request, deadline)
+        response = self._client.send(request, stream=True)
         return httpx.Response(
             status_code=response.status_code,
             headers=response.headers,
-            stream=_AsyncBody(response.stream),
+            stream=_AsyncBody(response, deadline),
             extensions=response.extensions,
         )
 
     async def aclose(self) -> None:
-        self._transport.close()
+        self._client.close()
+
+
+# A request extension: the `time.monotonic()` by which the attempt must be over.
+DEADLINE = "baxcloud.deadline"
+
+
+def _clamp_timeouts(request: httpx.Request, deadline: float) -> None:
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise httpx.PoolTimeout("the attempt's deadline passed", request=request)
+    timeouts = dict(request.extensions.get("timeout", {}))
+    for phase in ("connect", "read", "write", "pool"):
+        current = timeouts.get(phase)
+        timeouts[phase] = remaining if current is None else min(current, remaining)
+    request.extensions["timeout"] = timeouts
 
 
 class _AsyncBody(httpx.AsyncByteStream):
-    def __init__(self, stream: httpx.SyncByteStream) -> None:
-        self._stream = stream
+    def __init__(self, response: httpx.Response, deadline: float | None) -> None:
+        self._response = response
+        self._deadline = deadline
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        for chunk in self._stream:
+        deadline = self._deadline
+        for chunk in self._response.iter_raw():
+            if deadline is not None and time.monotonic() > deadline:
+                raise httpx.ReadTimeout("the attempt's deadline passed while reading the body")
             yield chunk
 
     async def aclose(self) -> None:
-        self._stream.close()
+        self._response.close()

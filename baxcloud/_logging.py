@@ -10,21 +10,37 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections.abc import Callable
 
 logger = logging.getLogger("baxcloud")
 
-_SECRET_PATTERNS = (
+# Every pattern runs in time linear in the text: possessive quantifiers never
+# backtrack, and a token may only start where a run of its characters starts, so
+# no position is scanned again from each of many starting points.
+_SECRET_PATTERNS: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] = (
     # API keys: keep the key id, hide the secret.
-    (re.compile(r"(bax_(?:sk|pk)_[A-Za-z0-9]{4,32}_)[A-Za-z0-9]{8,}"), r"\1****"),
+    (re.compile(r"(bax_(?:sk|pk)_[A-Za-z0-9]{4,32}_)[A-Za-z0-9]{8,}+"), r"\1****"),
     # Webhook secrets.
-    (re.compile(r"whsec_[A-Za-z0-9+/=]+"), "whsec_****"),
+    (re.compile(r"whsec_[A-Za-z0-9+/=]++"), "whsec_****"),
     # JWTs (participant tokens).
-    (re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+"), "<token>"),
+    (
+        re.compile(r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]*+\.[A-Za-z0-9_-]++\.[A-Za-z0-9_-]++"),
+        "<token>",
+    ),
     # Bearer credentials of any form.
-    (re.compile(r"(?i)(bearer\s+)\S+"), r"\1****"),
+    (re.compile(r"(?i)(bearer\s++)\S++"), r"\1****"),
     # Stream keys: the last path segment of an RTMP(S) URL.
-    (re.compile(r"(rtmps?://[^\s\"']*/)[^/\s\"']+"), r"\1****"),
+    (re.compile(r"rtmps?://[^\s\"']*+"), lambda match: _hide_stream_key(match.group())),
 )
+
+
+def _hide_stream_key(url: str) -> str:
+    scheme_end = url.index("//") + 2
+    path = url.rstrip("/")
+    cut = path.rfind("/")
+    if cut < scheme_end or cut == len(path) - 1:
+        return url  # no path segment after the host
+    return path[: cut + 1] + "****" + url[len(path) :]
 
 
 def redact(text: str) -> str:

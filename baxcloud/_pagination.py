@@ -126,21 +126,50 @@ class SyncPage(Generic[T]):
         )
 
 
+PageRequest = Callable[[int, Callable[[Any], "AsyncPage[T]"]], Awaitable["AsyncPage[T]"]]
+
+
 def make_page_fetcher(
-    request: Callable[[int], Awaitable[dict[str, Any]]],
-    structure_item: Callable[[Any], T],
+    request: PageRequest[T], structure_item: Callable[[Any], T]
 ) -> PageFetcher[T]:
-    """Turn a raw page request into a fetcher of typed pages."""
+    """Turn a raw page request into a fetcher of typed pages.
+
+    `request(page_number, parse)` sends the call and hands the decoded JSON to
+    `parse`, so that a body that is not a page fails like any invalid response.
+    """
 
     async def fetch(page_number: int) -> AsyncPage[T]:
-        data = await request(page_number)
-        return AsyncPage(
-            items=[structure_item(item) for item in data.get("items", [])],
-            page=int(data.get("page", page_number)),
-            limit=int(data.get("limit", 0)),
-            total=int(data.get("total", 0)),
-            has_more=bool(data.get("hasMore", False)),
-            fetch=fetch,
-        )
+        def parse(data: Any) -> AsyncPage[T]:
+            items = data.get("items") if isinstance(data, dict) else None
+            if not isinstance(items, list):
+                raise TypeError("expected a page: an object with an `items` list")
+            return AsyncPage(
+                items=[structure_item(item) for item in items],
+                page=_count(data, "page", page_number),
+                limit=_count(data, "limit", 0),
+                total=_count(data, "total", 0),
+                has_more=_flag(data, "hasMore"),
+                fetch=fetch,
+            )
+
+        return await request(page_number, parse)
 
     return fetch
+
+
+def _count(data: dict[str, Any], key: str, default: int) -> int:
+    value = data.get(key)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"page field {key!r} must be an integer")
+    return value
+
+
+def _flag(data: dict[str, Any], key: str) -> bool:
+    value = data.get(key)
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise TypeError(f"page field {key!r} must be a boolean")
+    return value

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._converter import converter
 from ._options import RequestOptions
-from ._pagination import AsyncPager, make_page_fetcher
+from ._pagination import AsyncPage, AsyncPager, make_page_fetcher
 from ._paths import check_int
 
 if TYPE_CHECKING:
@@ -38,13 +39,14 @@ class AsyncResource:
         base_params = {**(params or {}), "limit": limit}
         structure_item = converter.get_structure_hook(item_type)
 
-        async def request(page_number: int) -> dict[str, Any]:
+        async def request(page_number: int, parse: Callable[[Any], AsyncPage[T]]) -> AsyncPage[T]:
             return await self._client._request(
                 "GET",
                 path,
-                cast_to=dict,
+                cast_to=AsyncPage,
                 params={**base_params, "page": page_number},
                 options=options,
+                parse=parse,
             )
 
         return AsyncPager(

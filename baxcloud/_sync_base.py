@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ._options import RequestOptions, TimeoutTypes
+from ._options import NOT_GIVEN, RequestOptions, TimeoutTypes
 from ._pagination import AsyncPager, SyncPage
 from ._sync_bridge import SyncBridge
 
@@ -51,6 +51,10 @@ class SyncAPIClient:
         return self._async.max_retries
 
     @property
+    def max_response_bytes(self) -> int:
+        return self._async.max_response_bytes
+
+    @property
     def webhook_secret(self) -> str | None:
         return self._async.webhook_secret
 
@@ -61,19 +65,22 @@ class SyncAPIClient:
     def with_options(
         self,
         *,
-        timeout: TimeoutTypes | None = None,
+        timeout: TimeoutTypes = NOT_GIVEN,
         max_retries: int | None = None,
+        max_response_bytes: int | None = None,
         default_headers: Mapping[str, str] | None = None,
         base_url: str | None = None,
     ) -> Self:
-        """A copy with some settings changed, sharing this client's pool and loop thread.
+        """A copy with some settings changed, sharing this client's connection pools.
 
+        Settings left out keep this client's values; `timeout=None` means no limit.
         Closing the original closes the copies' pool too; closing a copy does nothing.
         """
         clone = object.__new__(type(self))
         clone._async = self._async.with_options(
             timeout=timeout,
             max_retries=max_retries,
+            max_response_bytes=max_response_bytes,
             default_headers=default_headers,
             base_url=base_url,
         )

@@ -8,6 +8,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from ._base_client import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
+from ._body import DEFAULT_MAX_RESPONSE_BYTES
 from ._client import AsyncBaxCloud
 from ._pagination import SyncPage
 from ._sync_base import SyncAPIClient, SyncResource
@@ -573,8 +574,12 @@ class BaxCloud(SyncAPIClient):
     Args:
         api_key: `bax_sk_...`; default: the BAXCLOUD_API_KEY environment variable.
         base_url: default: BAXCLOUD_BASE_URL, else https://api.baxcloud.io.
-        timeout: seconds (or an `httpx.Timeout`) per attempt; default 30.
+        timeout: seconds for each attempt as a whole (connect, send, headers and the
+            complete body); default 30. None or `math.inf`: no limit. An `httpx.Timeout`
+            sets per-phase limits, and the largest of them bounds the attempt.
         max_retries: retries of failed attempts that are safe to retry; default 2.
+        max_response_bytes: the largest decoded response body accepted; past it a
+            call fails with `APIResponseValidationError`; default 16 MiB.
         webhook_secret: `whsec_...` for `webhooks.verify`; default: BAXCLOUD_WEBHOOK_SECRET.
         default_headers: headers sent with every request.
         http_client: an `httpx.AsyncClient` to use instead of the SDK's own; the
@@ -588,6 +593,7 @@ class BaxCloud(SyncAPIClient):
         base_url: str | httpx.URL | None = None,
         timeout: TimeoutTypes = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         webhook_secret: str | None = None,
         default_headers: Mapping[str, str] | None = None,
         http_client: httpx.AsyncClient | None = None,
@@ -598,6 +604,7 @@ class BaxCloud(SyncAPIClient):
                 base_url=base_url,
                 timeout=timeout,
                 max_retries=max_retries,
+                max_response_bytes=max_response_bytes,
                 webhook_secret=webhook_secret,
                 default_headers=default_headers,
                 http_client=http_client,

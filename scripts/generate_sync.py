@@ -179,6 +179,8 @@ class Generator:
             for name in annotation_names(default):
                 if name in defaults:
                     self.runtime_imports.add((name, defaults[name]))
+                elif name in base_available:
+                    self.runtime_imports.add((name, base_available[name]))
 
         self.lines += ["", "", "class BaxCloud(SyncAPIClient):"]
         doc = ast.get_docstring(cls, clean=False) or ""

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import builtins
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .._converter import structure
 from .._download import ProgressCallback, download_to
@@ -105,14 +105,14 @@ class AsyncRecordings(AsyncResource):
         self, room_name: str | None = None, **options: Unpack[RequestOptions]
     ) -> builtins.list[Recording]:
         """Every recording that is running now (not paged), optionally for one room."""
-        data = await self._client._request(
+        return await self._client._request(
             "GET",
             "/v1/recordings/active",
-            cast_to=dict,
+            cast_to=list,
             params=camel_fields(room_name=optional_str(room_name, "room_name")),
             options=options,
+            parse=_active_recordings,
         )
-        return structure(data.get("items", []), list[Recording])
 
     async def get(self, recording_id: str, **options: Unpack[RequestOptions]) -> Recording:
         """Get a recording.
@@ -180,3 +180,10 @@ class AsyncRecordings(AsyncResource):
             progress=progress,
             options=options,
         )
+
+
+def _active_recordings(data: Any) -> builtins.list[Recording]:
+    items = data.get("items") if isinstance(data, dict) else None
+    if not isinstance(items, builtins.list):
+        raise TypeError("expected an object with an `items` list")
+    return structure(items, builtins.list[Recording])
