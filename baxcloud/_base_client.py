@@ -44,6 +44,7 @@ T = TypeVar("T")
 DEFAULT_BASE_URL = "https://api.baxcloud.io"
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_RETRIES = 2
+_BACKSTOP_GRACE = 0.05
 
 
 def _user_agent() -> str:
@@ -225,7 +226,9 @@ class AsyncAPIClient:
                 if retries_done < max_retries:
                     retries_done = await self._pause(method, path, retries_done, "timeout")
                     continue
-                raise APITimeoutError(f"request timed out: {method} {path}") from exc
+                raise APITimeoutError(
+                    f"request timed out: {method} {path}: {_timeout_cause(exc, attempt_limit)}"
+                ) from exc
             except httpx.RequestError as exc:
                 if retries_done < max_retries:
                     retries_done = await self._pause(method, path, retries_done, type(exc).__name__)
@@ -269,7 +272,13 @@ class AsyncAPIClient:
         extensions = None
         if attempt_limit is not None:
             extensions = {DEADLINE: time.monotonic() + attempt_limit}
-        with anyio.fail_after(attempt_limit):
+        # httpx's own per-phase timeouts (each at most `attempt_limit`) end a wait for
+        # the pool first: httpcore can lose a connection slot when a request is
+        # cancelled just as a connection is handed to it (encode/httpcore#1093), so
+        # the cancel scope is the backstop for what they cannot see (a trickled
+        # body or head), a moment later.
+        backstop = None if attempt_limit is None else attempt_limit + _BACKSTOP_GRACE
+        with anyio.fail_after(backstop):
             request = pool.build_request(
                 method,
                 url,
@@ -288,7 +297,10 @@ class AsyncAPIClient:
                     message = f"response body exceeds max_response_bytes={self.max_response_bytes}"
                 raise _invalid(response, b"", message) from None
             finally:
-                await response.aclose()
+                # Shielded: a close cut short by the deadline would never give the
+                # connection back to the pool.
+                with anyio.CancelScope(shield=True):
+                    await response.aclose()
         return response.status_code, response, raw
 
     async def _pause(
@@ -329,6 +341,12 @@ def _check_options(opts: Mapping[str, Any]) -> None:
             raise TypeError("idempotency_key must be a str")
         if _IDEMPOTENCY_KEY_RE.fullmatch(key) is None:
             raise ValueError("idempotency_key must be 1-255 printable ASCII characters")
+
+
+def _timeout_cause(exc: Exception, attempt_limit: float | None) -> str:
+    if isinstance(exc, httpx.TimeoutException):
+        return type(exc).__name__  # which phase: ConnectTimeout, ReadTimeout, PoolTimeout...
+    return f"the attempt took longer than its timeout of {attempt_limit:g} s"
 
 
 def _check_headers(headers: object, what: str) -> None:

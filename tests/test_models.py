@@ -12,7 +12,13 @@ from typing import Any
 import httpx
 import pytest
 
-from baxcloud import APIStatusError, AsyncBaxCloud, BaxCloud, InternalServerError, Participant
+from baxcloud import (
+    APIResponseValidationError,
+    AsyncBaxCloud,
+    BaxCloud,
+    InternalServerError,
+    Participant,
+)
 from baxcloud.testing import LocalServer
 
 KEY = "bax_sk_abcd_" + "s" * 40
@@ -66,9 +72,10 @@ async def test_non_json_success_is_a_typed_error() -> None:
 
     http = httpx.AsyncClient(transport=httpx.MockTransport(broken))
     async with AsyncBaxCloud(api_key=KEY, base_url="http://x", http_client=http) as client:
-        with pytest.raises(APIStatusError) as info:
+        with pytest.raises(APIResponseValidationError) as info:
             await client.rooms.get("r")
-    assert info.value.code == "invalid_response"
+    assert info.value.status_code == 200
+    assert info.value.body_excerpt == "<html>proxy</html>"
 
 
 async def test_error_without_a_json_body_is_still_typed() -> None:

@@ -186,7 +186,11 @@ async def test_exhausted_pool_and_slow_server_end_in_timeouts_not_hangs(
                     tg.start_soon(call, i % 3)
             assert len(errors) == 8
             assert all(isinstance(e, APITimeoutError) for e in errors)
-            assert any(isinstance(e.__cause__, httpx.PoolTimeout) for e in errors)
+            # Waiting for the pool's only connection counts against each attempt's timeout.
+            assert any(
+                isinstance(e.__cause__, httpx.PoolTimeout) or "timeout of 0.2 s" in str(e)
+                for e in errors
+            )
             fault_server.set_faults()
             # The pool's only slot came back (a generous timeout: the machine may be busy).
             assert (await client.with_options(timeout=10).rooms.list()).items is not None
