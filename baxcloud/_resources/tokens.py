@@ -85,8 +85,11 @@ class AsyncTokens(AsyncResource):
     def verify(self, token: str) -> TokenClaims:
         """Check a token minted with this client's API key and return its claims.
 
-        Only HS256 tokens signed by this key, currently valid (60 s leeway) and
-        granting `roomJoin` pass.
+        Only HS256 tokens signed by this key pass: the key named by the `kid`
+        header, or by `iss` when there is no `kid` (tokens minted by LiveKit's
+        SDKs), both equal when both are present. `nbf`, `exp` and any `iat` must
+        be whole seconds from 0 to 253402300799 (9999-12-31T23:59:59Z); the token
+        must be current (60 s leeway) and grant `roomJoin` for a named room.
 
         Raises:
             TokenVerificationError: anything else.
