@@ -15,6 +15,7 @@ Framework helpers live in `baxcloud.webhooks.fastapi`, `.aiohttp`, `.flask` and
 from __future__ import annotations
 
 from .._errors import WebhookVerificationError
+from ._body import WebhookPayloadTooLargeError
 from ._events import (
     EVENT_TYPES,
     LiveEndedData,
@@ -99,6 +100,7 @@ __all__ = [
     "TrackUnpublishedEvent",
     "UnknownWebhookEvent",
     "WebhookEvent",
+    "WebhookPayloadTooLargeError",
     "WebhookVerificationError",
     "parse_event",
     "sign",

@@ -17,12 +17,13 @@ import os
 import re
 import secrets as _random
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterable, Iterable, Sequence
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
 from .._errors import WebhookVerificationError
+from ._body import WebhookPayloadTooLargeError, aread_capped, check_declared_length, read_capped
 from ._events import WebhookEvent, parse_event
 
 __all__ = [
@@ -196,7 +197,7 @@ def _body(payload: Any, max_body_bytes: int) -> bytes:
         body = payload
     elif isinstance(payload, str):
         if len(payload) > max_body_bytes:
-            raise WebhookVerificationError(f"payload is larger than {max_body_bytes} bytes")
+            raise WebhookPayloadTooLargeError(max_body_bytes)
         try:
             body = payload.encode("utf-8")
         except UnicodeEncodeError:
@@ -208,7 +209,7 @@ def _body(payload: Any, max_body_bytes: int) -> bytes:
             f"payload must be the raw body as bytes or str, not {type(payload).__name__}"
         )
     if len(body) > max_body_bytes:
-        raise WebhookVerificationError(f"payload is larger than {max_body_bytes} bytes")
+        raise WebhookPayloadTooLargeError(max_body_bytes)
     return body
 
 
@@ -304,7 +305,8 @@ def verify(
             secrets separated by whitespace or commas.
         tolerance: how many seconds `webhook-timestamp` may be in the past or the
             future (default 300).
-        max_body_bytes: bodies larger than this fail (default 1 MiB).
+        max_body_bytes: bodies larger than this fail with
+            `WebhookPayloadTooLargeError` (default 1 MiB).
 
     Returns:
         One of the event classes (`ParticipantJoinedEvent`, ...) or
@@ -429,28 +431,52 @@ class Receiver:
         """The HMAC keys; raises WebhookVerificationError if none is configured."""
         return load_keys(self._secret if self._secret is not None else env_secret())
 
-    def check_length(self, content_length: Any) -> None:
-        """Reject a declared Content-Length above the cap before reading the body."""
-        if content_length is None:
-            return
-        try:
-            length = int(content_length)
-        except (TypeError, ValueError):
-            return
-        if length > self.max_body_bytes:
-            raise WebhookVerificationError(f"payload is larger than {self.max_body_bytes} bytes")
+    def _limit(self, framework_limit: int | None) -> int:
+        if framework_limit is None:
+            return self.max_body_bytes
+        return min(self.max_body_bytes, framework_limit)
+
+    def read_body(
+        self, content_length: Any, chunks: Iterable[bytes], framework_limit: int | None = None
+    ) -> bytes:
+        """The body from `chunks`, refused (413) once it passes the cap.
+
+        The cap is `max_body_bytes`, or the framework's own body limit when that
+        is smaller. A declared Content-Length above it is refused before reading.
+        """
+        limit = self._limit(framework_limit)
+        check_declared_length(content_length, limit)
+        return read_capped(chunks, limit)
+
+    async def aread_body(
+        self,
+        content_length: Any,
+        chunks: AsyncIterable[bytes],
+        framework_limit: int | None = None,
+    ) -> bytes:
+        """`read_body` for an async source of chunks."""
+        limit = self._limit(framework_limit)
+        check_declared_length(content_length, limit)
+        return await aread_capped(chunks, limit)
 
     def verify(self, body: bytes, headers: Any, keys: tuple[bytes, ...]) -> WebhookEvent:
         return verify_with_keys(body, headers, keys, self.tolerance, self.max_body_bytes)
 
 
 ERROR_CODE = "webhook_verification_failed"
+TOO_LARGE_CODE = "webhook_payload_too_large"
 CONFIG_ERROR_CODE = "webhook_receiver_misconfigured"
 
 
+def error_status(exc: WebhookVerificationError) -> int:
+    """413 for a body over the cap, else 400."""
+    return 413 if isinstance(exc, WebhookPayloadTooLargeError) else 400
+
+
 def error_body(exc: WebhookVerificationError) -> dict[str, str]:
-    """The small JSON body of a 400 answer (messages never hold secrets)."""
-    return {"error": ERROR_CODE, "message": str(exc)}
+    """The small JSON body of a 400 or 413 answer (messages never hold secrets)."""
+    code = TOO_LARGE_CODE if isinstance(exc, WebhookPayloadTooLargeError) else ERROR_CODE
+    return {"error": code, "message": str(exc)}
 
 
 CONFIG_ERROR_BODY = {

@@ -14,8 +14,12 @@ app.router.add_post("/webhooks/baxcloud", receive)
 ```
 
 A delivery that fails verification is answered 400 with
-`{"error": "webhook_verification_failed", "message": ...}`; a receiver without a
-valid secret answers 500.
+`{"error": "webhook_verification_failed", "message": ...}`; a body over
+`max_body_bytes` (or the app's `client_max_size`, if smaller), declared or counted
+while streaming a chunked one, is answered 413 with
+`"error": "webhook_payload_too_large"` without reading the rest into memory (the
+connection is then closed; aiohttp discards what is still in flight for up to its
+`lingering_time`); a receiver without a valid secret answers 500.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from aiohttp import web
 
 from .._errors import WebhookVerificationError
 from .._logging import logger
+from ._body import CHUNK_SIZE
 from ._events import WebhookEvent
 from ._signing import (
     CONFIG_ERROR_BODY,
@@ -34,6 +39,7 @@ from ._signing import (
     DEFAULT_TOLERANCE,
     Receiver,
     error_body,
+    error_status,
 )
 
 __all__ = ["verify_request", "webhook_handler"]
@@ -45,13 +51,12 @@ EventHandler = Callable[[web.Request, WebhookEvent], Awaitable[web.StreamRespons
 async def _verify(
     receiver: Receiver, request: web.Request, keys: tuple[bytes, ...]
 ) -> WebhookEvent:
-    receiver.check_length(request.content_length)
-    try:
-        body = await request.read()
-    except web.HTTPRequestEntityTooLarge:
-        raise WebhookVerificationError(
-            f"payload is larger than {receiver.max_body_bytes} bytes"
-        ) from None
+    body = await receiver.aread_body(
+        request.content_length,
+        request.content.iter_chunked(CHUNK_SIZE),
+        request.client_max_size or None,  # 0: the app set no limit
+    )
+    request._read_bytes = body  # where Request.read() keeps it: the handler may read it too
     return receiver.verify(body, request.headers, keys)
 
 
@@ -64,7 +69,12 @@ async def verify_request(
 ) -> WebhookEvent:
     """Read the raw body of `request`, verify it and return the typed event.
 
+    The body is read in chunks and refused as soon as it passes
+    `max_body_bytes` (or the app's `client_max_size`, if smaller).
+
     Raises:
+        WebhookPayloadTooLargeError: the body is over the cap (answer 413); a
+            subclass of WebhookVerificationError.
         WebhookVerificationError: no secret (argument or BAXCLOUD_WEBHOOK_SECRET),
             or the delivery fails verification.
     """
@@ -97,7 +107,10 @@ def webhook_handler(
                 event = await _verify(receiver, request, keys)
             except WebhookVerificationError as exc:
                 logger.info("webhook rejected: %s", exc)
-                return web.json_response(error_body(exc), status=400)
+                response = web.json_response(error_body(exc), status=error_status(exc))
+                if response.status == 413:
+                    response.force_close()  # the rest of the body is unread
+                return response
             return await handler(request, event)
 
         return wrapper

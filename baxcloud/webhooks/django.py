@@ -13,8 +13,13 @@ def receive(request: HttpRequest, event: WebhookEvent) -> HttpResponse:
 The view is exempt from CSRF checks (the signature is the authentication) and
 gets the event after the request; `async def` views work too. A delivery that
 fails verification is answered 400 with
-`{"error": "webhook_verification_failed", "message": ...}`; a receiver without a
-valid secret answers 500.
+`{"error": "webhook_verification_failed", "message": ...}`; a body over
+`max_body_bytes` (or `DATA_UPLOAD_MAX_MEMORY_SIZE`, if smaller), declared or
+counted while reading a chunked one, is answered 413 with
+`"error": "webhook_payload_too_large"` without reading the rest; a receiver
+without a valid secret answers 500. Under ASGI, Django itself spools the whole
+body to a temporary file (on disk past `FILE_UPLOAD_MAX_MEMORY_SIZE`) before any
+view runs.
 """
 
 from __future__ import annotations
@@ -22,14 +27,16 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable, Sequence
+from io import BytesIO
 from typing import Any
 
-from django.core.exceptions import RequestDataTooBig
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from .._errors import WebhookVerificationError
 from .._logging import logger
+from ._body import file_chunks
 from ._events import WebhookEvent
 from ._signing import (
     CONFIG_ERROR_BODY,
@@ -37,6 +44,7 @@ from ._signing import (
     DEFAULT_TOLERANCE,
     Receiver,
     error_body,
+    error_status,
 )
 
 __all__ = ["webhook_view"]
@@ -52,15 +60,26 @@ def _check(receiver: Receiver, request: HttpRequest) -> WebhookEvent | HttpRespo
         logger.error("webhook receiver misconfigured: %s", exc)
         return JsonResponse(CONFIG_ERROR_BODY, status=500)
     try:
-        receiver.check_length(request.META.get("CONTENT_LENGTH"))
-        try:
-            body = request.body
-        except RequestDataTooBig:
-            raise WebhookVerificationError("payload is larger than the server accepts") from None
+        body = _read(receiver, request)
         return receiver.verify(body, request.headers, keys)
     except WebhookVerificationError as exc:
         logger.info("webhook rejected: %s", exc)
-        return JsonResponse(error_body(exc), status=400)
+        return JsonResponse(error_body(exc), status=error_status(exc))
+
+
+def _read(receiver: Receiver, request: HttpRequest) -> bytes:
+    meta = request.META
+    length = meta.get("CONTENT_LENGTH") or None
+    stream: Any = request
+    if length is None and meta.get("wsgi.input_terminated"):
+        # Django's WSGI request reads nothing without a Content-Length; a server
+        # that de-chunks the body (wsgi.input_terminated) ends its own input.
+        stream = meta["wsgi.input"]
+    body = receiver.read_body(length, file_chunks(stream), settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+    # Where the `body` property keeps it, so the view may still read it.
+    request._body = body
+    request._stream = BytesIO(body)
+    return body
 
 
 def webhook_view(

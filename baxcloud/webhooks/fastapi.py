@@ -16,14 +16,17 @@ async def receive(event: VerifiedWebhook) -> None:
 `VerifiedWebhook` reads the secret from BAXCLOUD_WEBHOOK_SECRET; use
 `Depends(verified_webhook(secret=...))` to pass one (or a rotation list). A
 delivery that fails verification is answered 400 with
-`{"detail": {"error": "webhook_verification_failed", "message": ...}}`; a
-receiver without a valid secret answers 500. Plain Starlette code can call
-`await WebhookDependency(...)(request)` itself.
+`{"detail": {"error": "webhook_verification_failed", "message": ...}}`; a body
+over `max_body_bytes` (declared, or counted while streaming a chunked one) is
+answered 413 with `"error": "webhook_payload_too_large"` and `Connection: close`
+without reading the rest; a receiver without a valid secret answers 500. Plain
+Starlette code can call `await WebhookDependency(...)(request)` itself.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import aclosing
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -37,6 +40,7 @@ from ._signing import (
     DEFAULT_TOLERANCE,
     Receiver,
     error_body,
+    error_status,
 )
 
 __all__ = ["VerifiedWebhook", "WebhookDependency", "verified_webhook"]
@@ -65,12 +69,16 @@ class WebhookDependency:
             logger.error("webhook receiver misconfigured: %s", exc)
             raise HTTPException(status_code=500, detail=CONFIG_ERROR_BODY) from None
         try:
-            receiver.check_length(request.headers.get("content-length"))
-            body = await request.body()
+            async with aclosing(request.stream()) as chunks:
+                body = await receiver.aread_body(request.headers.get("content-length"), chunks)
+            request._body = body  # where Request.body() keeps it: the handler may read it too
             return receiver.verify(body, request.headers, keys)
         except WebhookVerificationError as exc:
             logger.info("webhook rejected: %s", exc)
-            raise HTTPException(status_code=400, detail=error_body(exc)) from None
+            status = error_status(exc)
+            # After a 413 the rest of the body is unread: the connection cannot be reused.
+            headers = {"connection": "close"} if status == 413 else None
+            raise HTTPException(status, detail=error_body(exc), headers=headers) from None
 
 
 def verified_webhook(

@@ -15,8 +15,11 @@ def receive(event: WebhookEvent) -> tuple[str, int]:
 
 The event is the view's first argument (URL variables follow as keywords). A
 delivery that fails verification is answered 400 with
-`{"error": "webhook_verification_failed", "message": ...}`; a receiver without a
-valid secret answers 500. Sync views only.
+`{"error": "webhook_verification_failed", "message": ...}`; a body over
+`max_body_bytes` (or the app's `MAX_CONTENT_LENGTH`, if smaller), declared or
+counted while reading a chunked one, is answered 413 with
+`"error": "webhook_payload_too_large"` without reading the rest; a receiver
+without a valid secret answers 500. Sync views only.
 """
 
 from __future__ import annotations
@@ -26,9 +29,11 @@ from collections.abc import Callable, Sequence
 from typing import Concatenate, ParamSpec, TypeVar
 
 from flask import Response, jsonify, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from .._errors import WebhookVerificationError
 from .._logging import logger
+from ._body import WebhookPayloadTooLargeError, file_chunks
 from ._events import WebhookEvent
 from ._signing import (
     CONFIG_ERROR_BODY,
@@ -36,12 +41,24 @@ from ._signing import (
     DEFAULT_TOLERANCE,
     Receiver,
     error_body,
+    error_status,
 )
 
 __all__ = ["webhook_view"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+
+def _read(receiver: Receiver) -> bytes:
+    try:
+        # Werkzeug's stream ends at Content-Length, or at the end of a chunked body
+        # when the server de-chunks it (it is empty when neither is known).
+        body = receiver.read_body(request.content_length, file_chunks(request.stream))
+    except RequestEntityTooLarge:  # the app's MAX_CONTENT_LENGTH, enforced by Werkzeug
+        raise WebhookPayloadTooLargeError(request.max_content_length or 0) from None
+    request._cached_data = body  # where get_data(cache=True) keeps it
+    return body
 
 
 def webhook_view(
@@ -53,8 +70,8 @@ def webhook_view(
     """Decorate `def view(event, **url_values)`; verifies the raw body first.
 
     The secret is the argument (checked now) or BAXCLOUD_WEBHOOK_SECRET (read at
-    each request). The body is read with `request.get_data(cache=True)`, so the
-    view may still read it.
+    each request). The body is read in chunks from `request.stream` and then
+    cached like `request.get_data(cache=True)` does, so the view may still read it.
     """
     receiver = Receiver(secret, tolerance, max_body_bytes)
 
@@ -69,13 +86,12 @@ def webhook_view(
                 response.status_code = 500
                 return response
             try:
-                receiver.check_length(request.content_length)
-                body = request.get_data(cache=True)
+                body = _read(receiver)
                 event = receiver.verify(body, request.headers, keys)
             except WebhookVerificationError as exc:
                 logger.info("webhook rejected: %s", exc)
                 response = jsonify(error_body(exc))
-                response.status_code = 400
+                response.status_code = error_status(exc)
                 return response
             return view(event, *args, **kwargs)
 
