@@ -316,14 +316,23 @@ class SyncRecordings(SyncResource):
         """Download a completed recording's file to `destination`; returns the file's path.
 
         The file streams to disk in chunks (constant memory for any size) through
-        `<destination>.part`, renamed into place once complete. An interrupted
-        transfer resumes where it stopped with an HTTP Range request (also on a
-        later call, from a `.part` file left behind), fetching a fresh URL if the
-        old one expired. If `destination` is a directory, the recording's own
-        filename is used inside it.
+        `<destination>.part`, renamed into place only once it holds exactly the
+        recording's `size_bytes`. An interrupted transfer resumes where it stopped
+        with an HTTP Range request (also on a later call, from a `.part` file left
+        behind), fetching a fresh URL if the old one expired. Redirects are not
+        followed and no credentials are sent with the pre-signed URL. If
+        `destination` is a directory, the recording's own filename is used inside
+        it. See docs/recordings-and-downloads.md for every check.
 
         Args:
             progress: called as `progress(bytes_done, bytes_total)` as data arrives.
+
+        Raises:
+            BaxCloudError: the download host's answer disagrees with the recording's
+                size; the `.part` file keeps the bytes checked so far.
+            APIStatusError: code `download_redirected` for a redirect; other errors
+                of the download host as for any call.
+            APIConnectionError: still no data after `max_retries` retries in a row.
         """
         return self._run(
             self._async.download(recording_id, destination, progress=progress, **options)
