@@ -26,6 +26,7 @@ from . import _retry
 from ._base_client import make_status_error
 from ._errors import APIConnectionError, APIStatusError, APITimeoutError, BaxCloudError
 from ._logging import logger
+from ._options import resolve_timeout
 
 if TYPE_CHECKING:
     from ._base_client import AsyncAPIClient
@@ -74,7 +75,8 @@ async def download_to(
         url=url,
         fetch_url=fetch_url,
         progress=progress,
-        timeout=options.get("timeout", client.timeout),
+        # Per phase (each read), not the whole transfer: a large file takes long.
+        timeout=resolve_timeout(options.get("timeout", client.timeout))[0],
         max_retries=options.get("max_retries", client.max_retries),
     )
     await transfer.run()

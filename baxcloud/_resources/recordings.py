@@ -164,7 +164,8 @@ class AsyncRecordings(AsyncResource):
         behind), fetching a fresh URL if the old one expired. Redirects are not
         followed and no credentials are sent with the pre-signed URL. If
         `destination` is a directory, the recording's own filename is used inside
-        it. See docs/recordings-and-downloads.md for every check.
+        it. `timeout` bounds each API call and each read of the transfer, not the
+        whole download. See docs/recordings-and-downloads.md for every check.
 
         Args:
             progress: called as `progress(bytes_done, bytes_total)` as data arrives.
