@@ -242,7 +242,7 @@ class LocalBaxCloudApp:
         idem_key = request.headers.get("idempotency-key")
         if idem_key is None or method not in MUTATING_METHODS:
             await self._run_hooks(method, parts, match, None)
-            result = self._run(match, request, method, body, request_id)
+            result = self._run(match, request, method, body, request_id, raw_path)
             if isinstance(result, Response):
                 return result
             return self._response(*result)
@@ -254,7 +254,7 @@ class LocalBaxCloudApp:
         try:
             await self._run_hooks(method, parts, match, idem_key)
             result = self._run(
-                match, request, method, body, request_id, idem=(key_id, idem_key, print_)
+                match, request, method, body, request_id, raw_path, idem=(key_id, idem_key, print_)
             )
         finally:
             self.idempotency.finish(key_id, idem_key)
@@ -280,15 +280,15 @@ class LocalBaxCloudApp:
         method: str,
         body: Any,
         request_id: str,
+        raw_path: bytes,
         *,
         idem: tuple[str, str, str] | None = None,
     ) -> tuple[int, bytes, dict[str, str]] | Response:
         """Run the handler (synchronously, in one transaction); errors become answers."""
         db = self._storage.db
         now = self.clock.now()
-        query_items = tuple(
-            parse_qsl(request.scope.get("query_string", b"").decode("latin-1"), True)
-        )
+        raw_query: bytes = request.scope.get("query_string", b"")
+        query_items = tuple(parse_qsl(raw_query.decode("latin-1"), True))
         ctx = RequestContext(
             method=method,
             params=match.params,
@@ -303,6 +303,8 @@ class LocalBaxCloudApp:
             base_url=str(request.base_url).rstrip("/"),
             headers=request.headers,
             query_items=query_items,
+            raw_path=raw_path,
+            raw_query=raw_query,
         )
         if method in ("GET", "HEAD"):  # reads need no transaction
             try:

@@ -48,6 +48,8 @@ class RequestContext:
     base_url: str = "http://localhost"  # scheme://host[:port] the request was sent to
     headers: Mapping[str, str] = attrs.field(factory=dict)  # request headers (lower-case)
     query_items: tuple[tuple[str, str], ...] = ()  # every query parameter, in order
+    raw_path: bytes = b""  # the path exactly as sent (still percent-encoded)
+    raw_query: bytes = b""  # the query string exactly as sent, without the "?"
 
 
 @attrs.frozen
