@@ -29,6 +29,7 @@ class MediaSettings:
     egress_start_delay: float
     egress_stop_delay: float
     recording_bytes_per_second: int
+    recording_max_bytes: int
     files: RecordingFiles
     download_key: bytes = attrs.field(repr=False)
 
