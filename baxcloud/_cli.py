@@ -42,6 +42,7 @@ def _dev(args: argparse.Namespace) -> int:
             webhook_secret=args.webhook_secret,
             data_dir=args.data,
             manual_clock=args.manual_clock,
+            recording_max_bytes=args.recording_max_bytes,
             webhook_urls=tuple(args.webhook_url or ()),
         )
     except ValueError as exc:  # a bad --webhook-url (the message names the problem)
@@ -84,6 +85,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dev.add_argument(
         "--manual-clock", action="store_true", help="time moves only through /_dev/clock/advance"
+    )
+    dev.add_argument(
+        "--recording-max-bytes",
+        type=int,
+        default=64 * 1024 * 1024,
+        metavar="N",
+        help="the largest a simulated recording file grows (default 64 MiB, at least 4096); "
+        "a recording that reaches it stops by itself",
     )
     dev.add_argument(
         "--faults",

@@ -55,6 +55,8 @@ class LocalServer:
         egress_start_delay, egress_stop_delay: seconds an egress spends `starting`
             and `ending` (by the server's clock).
         recording_bytes_per_second: how fast simulated recording files grow.
+        recording_max_bytes: the largest a recording file grows (default 64 MiB);
+            a recording that reaches it stops by itself.
         webhook_urls: endpoints every event is delivered to (signed with
             `webhook_secret`); see `add_webhook_endpoint` and `webhook_deliveries`.
         webhook_retry_schedule: seconds (wall clock) before each retry of a failed
@@ -77,6 +79,7 @@ class LocalServer:
         egress_start_delay: float = 1.0,
         egress_stop_delay: float = 1.0,
         recording_bytes_per_second: int = 64 * 1024,
+        recording_max_bytes: int = 64 * 1024 * 1024,
         faults: Any = None,
         webhook_urls: Iterable[str] = (),
         webhook_retry_schedule: Iterable[float] | None = None,
@@ -101,6 +104,7 @@ class LocalServer:
             egress_start_delay=egress_start_delay,
             egress_stop_delay=egress_stop_delay,
             recording_bytes_per_second=recording_bytes_per_second,
+            recording_max_bytes=recording_max_bytes,
             faults=faults,
             webhook_urls=tuple(webhook_urls),
             **webhook_options,

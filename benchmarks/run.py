@@ -392,6 +392,7 @@ asyncio.run(main())
             egress_start_delay=0,
             egress_stop_delay=0,
             recording_bytes_per_second=rate,
+            recording_max_bytes=(size_mb + 1) * 2**20,  # above the default 64 MiB cap
         ) as server,
         server.client() as client,
     ):

@@ -5,7 +5,9 @@ body (<= 1 MiB, JSON) -> lazy empty-timeout sweep -> idempotency -> hooks
 (fault injection first, see `_faults`) ->
 handler in one SQLite transaction -> JSON answer with the common headers.
 All SQLite work happens synchronously on the event loop thread; no await
-ever happens inside a transaction.
+ever happens inside a transaction. Recording files are written on worker
+threads between transactions (see `catch_up`), so that a big clock jump does
+not stop the server from answering.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl
 
+import anyio.to_thread
 import attrs
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
@@ -44,7 +47,7 @@ from ._config import ServerConfig, generate_webhook_secret, load_credentials
 from ._context import MediaSettings, Reply, RequestContext
 from ._errors import ApiError, invalid_request
 from ._faults import DropConnection, FaultInjector, drop_connection
-from ._files import RecordingFiles
+from ._files import RecordingFile, RecordingFiles, WriteResult
 from ._idempotency import MUTATING_METHODS, IdempotencyStore, check_key, fingerprint
 from ._ids import request_id as new_request_id
 from ._routing import Match, Router, split_raw_path
@@ -59,6 +62,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 AUTHENTICATED_PREFIXES = frozenset({"v1", "_dev"})
+READ_METHODS = frozenset({"GET", "HEAD"})
 # Short, so that egress with small start/stop delays move on time; a sweep with
 # nothing due is three indexed queries.
 SWEEP_INTERVAL_SECONDS = 0.1
@@ -132,6 +136,7 @@ class LocalBaxCloudApp:
             egress_start_delay=config.egress_start_delay,
             egress_stop_delay=config.egress_stop_delay,
             recording_bytes_per_second=config.recording_bytes_per_second,
+            recording_max_bytes=config.recording_max_bytes,
             files=RecordingFiles(config.data_dir),
             download_key=bytes.fromhex(download_key),
         )
@@ -144,6 +149,7 @@ class LocalBaxCloudApp:
         self.request_hooks: list[RequestHook] = [self.faults.hook]
         self._openapi: Any = None
         self._next_purge = -math.inf
+        self._writes: dict[RecordingFile, asyncio.Task[None]] = {}
         self._closed = False
 
     def __repr__(self) -> str:
@@ -207,6 +213,7 @@ class LocalBaxCloudApp:
                     with contextlib.suppress(asyncio.CancelledError):
                         await sweeper
                 await self.webhooks.stop()  # undelivered events stay queued in SQLite
+                await self._finish_writes()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -214,7 +221,7 @@ class LocalBaxCloudApp:
         while True:
             await asyncio.sleep(SWEEP_INTERVAL_SECONDS)
             try:
-                self.sweep()
+                await self.catch_up()
             except Exception:
                 logger.exception("background sweep failed")
 
@@ -238,11 +245,16 @@ class LocalBaxCloudApp:
                 self._check_content_type(request)
             body = decode_json(raw_body)
             canonical = canonical_json(body) if body is not None else b""
-        self.sweep()
+        # A read does not queue behind another request's file write (it sees the
+        # state before that recording completes); a change does, to keep the order.
+        reads = method in READ_METHODS
+        await self.catch_up(wait_for_other_writes=not reads)
         idem_key = request.headers.get("idempotency-key")
         if idem_key is None or method not in MUTATING_METHODS:
             await self._run_hooks(method, parts, match, None)
-            result = self._run(match, request, method, body, request_id)
+            result = self._run(match, request, method, body, request_id, raw_path)
+            if not reads:
+                await self.catch_up()  # e.g. a clock jump: its files, before answering
             if isinstance(result, Response):
                 return result
             return self._response(*result)
@@ -254,10 +266,11 @@ class LocalBaxCloudApp:
         try:
             await self._run_hooks(method, parts, match, idem_key)
             result = self._run(
-                match, request, method, body, request_id, idem=(key_id, idem_key, print_)
+                match, request, method, body, request_id, raw_path, idem=(key_id, idem_key, print_)
             )
         finally:
             self.idempotency.finish(key_id, idem_key)
+        await self.catch_up()
         if isinstance(result, Response):  # pragma: no cover - only reads stream files
             return result
         return self._response(*result)
@@ -280,15 +293,15 @@ class LocalBaxCloudApp:
         method: str,
         body: Any,
         request_id: str,
+        raw_path: bytes,
         *,
         idem: tuple[str, str, str] | None = None,
     ) -> tuple[int, bytes, dict[str, str]] | Response:
         """Run the handler (synchronously, in one transaction); errors become answers."""
         db = self._storage.db
         now = self.clock.now()
-        query_items = tuple(
-            parse_qsl(request.scope.get("query_string", b"").decode("latin-1"), True)
-        )
+        raw_query: bytes = request.scope.get("query_string", b"")
+        query_items = tuple(parse_qsl(raw_query.decode("latin-1"), True))
         ctx = RequestContext(
             method=method,
             params=match.params,
@@ -303,6 +316,8 @@ class LocalBaxCloudApp:
             base_url=str(request.base_url).rstrip("/"),
             headers=request.headers,
             query_items=query_items,
+            raw_path=raw_path,
+            raw_query=raw_query,
         )
         if method in ("GET", "HEAD"):  # reads need no transaction
             try:
@@ -382,20 +397,62 @@ class LocalBaxCloudApp:
         if media != "application/json" and not media.endswith("+json"):
             raise invalid_request("Content-Type must be application/json")
 
-    def sweep(self) -> None:
-        """Apply due timed changes (rooms closing, egress and ingress moving on); purge keys."""
+    def sweep(self) -> RecordingFile | None:
+        """Apply due timed changes (rooms closing, egress and ingress moving on); purge keys.
+
+        Stops at the first recording whose file is not written yet, and returns it.
+        """
         db = self._storage.db
         now = self.clock.now()
         purge = now >= self._next_purge
         due = _media.next_due_time(db)
-        if not purge and (due is None or due > now):
-            return
+        unclaimed = bool(self.media.files.unclaimed())
+        if not purge and not unclaimed and (due is None or due > now):
+            return None
         with self._storage.transaction():
-            _media.run_due(db, now, self.media)
+            pending = _media.run_due(db, now, self.media)
+            _media.discard_unclaimed_files(db, self.media)
             if purge:
                 self.idempotency.purge(now)
                 self._next_purge = now + PURGE_INTERVAL_SECONDS
         self.webhooks.wake()
+        return pending
+
+    async def catch_up(self, *, wait_for_other_writes: bool = True) -> None:
+        """Sweep until everything due is applied, writing recording files on worker threads.
+
+        The event loop stays free meanwhile. With `wait_for_other_writes=False`,
+        return instead of waiting for a file that another caller is already writing.
+        """
+        while True:
+            pending = self.sweep()
+            if pending is None:
+                return
+            task = self._writes.get(pending)
+            if task is None:
+                task = asyncio.create_task(self._write(pending))
+                self._writes[pending] = task
+            elif not wait_for_other_writes:
+                return
+            await asyncio.shield(task)  # a caller that gives up does not stop the write
+
+    async def _write(self, spec: RecordingFile) -> None:
+        result: WriteResult
+        try:
+            try:
+                result = await anyio.to_thread.run_sync(self.media.files.write, spec)
+            except OSError as exc:
+                result = exc
+            except Exception as exc:
+                logger.exception("writing recording %s failed", spec.recording_id)
+                result = OSError(str(exc))
+            self.media.files.put_result(spec, result)
+        finally:
+            self._writes.pop(spec, None)
+
+    async def _finish_writes(self) -> None:
+        while self._writes:
+            await asyncio.gather(*self._writes.values(), return_exceptions=True)
 
     @staticmethod
     def _response(status: int, content: bytes, headers: dict[str, str]) -> Response:

@@ -18,11 +18,13 @@ from .._api_key import parse_api_key
 from .._errors import BaxCloudError
 from ._context import Credentials
 from ._faults import FaultConfig, to_fault_config
+from ._files import MIN_MAX_BYTES
 from ._ids import random_token
 from ._storage import get_meta, set_meta
 from ._webhooks import check_urls
 
 WEBHOOK_SECRET_PREFIX = "whsec_"  # noqa: S105 (a prefix, not a secret)
+DEFAULT_RECORDING_MAX_BYTES = 64 * 1024 * 1024
 
 
 def _optional_path(value: str | os.PathLike[str] | None) -> pathlib.Path | None:
@@ -56,6 +58,11 @@ def _check_delays(
             raise ValueError(f"{attribute.name} must hold finite numbers >= 0")
 
 
+def _plain_int(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{attribute.name} must be an int")
+
+
 def _positive(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
     if not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
         raise ValueError(f"{attribute.name} must be a finite number > 0")
@@ -75,6 +82,9 @@ class ServerConfig:
     spends `starting` before it is `active`, and `ending` before it is
     `completed`; 0 means "at the next sweep" (the next request).
     recording_bytes_per_second: how fast a simulated recording file grows.
+    recording_max_bytes: the largest a recording file grows (default 64 MiB,
+    at least 4096): a recording whose file reaches it stops by itself, as if
+    stopped at that moment, so that a big manual-clock jump cannot fill the disk.
     webhook_urls: endpoints every event is delivered to (more can be added at
     run time through `POST /_dev/webhook-endpoints`); persisted with `data_dir`.
     webhook_retry_schedule: wall-clock seconds to wait before each retry of a
@@ -95,6 +105,10 @@ class ServerConfig:
     egress_stop_delay: float = attrs.field(default=1.0, validator=_non_negative)
     recording_bytes_per_second: int = attrs.field(
         default=64 * 1024, validator=[attrs.validators.instance_of(int), attrs.validators.ge(0)]
+    )
+    recording_max_bytes: int = attrs.field(
+        default=DEFAULT_RECORDING_MAX_BYTES,
+        validator=[_plain_int, attrs.validators.ge(MIN_MAX_BYTES)],
     )
     webhook_urls: tuple[str, ...] = attrs.field(
         default=(), converter=_url_tuple, validator=_check_urls

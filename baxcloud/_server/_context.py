@@ -29,6 +29,7 @@ class MediaSettings:
     egress_start_delay: float
     egress_stop_delay: float
     recording_bytes_per_second: int
+    recording_max_bytes: int
     files: RecordingFiles
     download_key: bytes = attrs.field(repr=False)
 
@@ -48,6 +49,8 @@ class RequestContext:
     base_url: str = "http://localhost"  # scheme://host[:port] the request was sent to
     headers: Mapping[str, str] = attrs.field(factory=dict)  # request headers (lower-case)
     query_items: tuple[tuple[str, str], ...] = ()  # every query parameter, in order
+    raw_path: bytes = b""  # the path exactly as sent (still percent-encoded)
+    raw_query: bytes = b""  # the query string exactly as sent, without the "?"
 
 
 @attrs.frozen

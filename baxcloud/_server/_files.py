@@ -5,6 +5,10 @@ header carries the real duration and whose body is deterministic filler
 (a pseudo-random block of a prime length, repeated, so that byte offsets are
 distinguishable in Range tests). Files are written in chunks, never held in
 memory whole, to a `.part` name first and renamed when complete.
+
+Writing a file can take a while (up to the server's `recording_max_bytes`), so
+the server runs `RecordingFiles.write` on a worker thread and hands the result
+to the (event-loop) state machine through `RecordingFiles.take_result`.
 """
 
 from __future__ import annotations
@@ -15,8 +19,11 @@ import random
 import shutil
 import struct
 import tempfile
+import threading
 import zlib
 from collections.abc import Callable
+
+import attrs
 
 FILE_TYPES = ("MP4", "OGG", "WEBM")
 CONTENT_TYPES = {"MP4": "video/mp4", "WEBM": "video/webm", "OGG": "audio/ogg"}
@@ -28,37 +35,147 @@ _MP4_EPOCH_OFFSET = 2_082_844_800  # seconds from 1904-01-01 to 1970-01-01
 _OPUS_RATE = 48_000
 _OPUS_PRE_SKIP = 312
 _OGG_PAGE_DATA = 255 * 255
+_OGG_PAGE_HEADER = 27
+assert _OGG_PAGE_DATA < _BLOCK_LEN
+MIN_MAX_BYTES = 4096  # far more than any container header
+
+
+@attrs.frozen
+class RecordingFile:
+    """Everything that decides the bytes of a completed recording's file."""
+
+    recording_id: str
+    file_type: str
+    duration_ms: int
+    payload_bytes: int
+    created_at: float
+
+    @property
+    def filename(self) -> str:
+        return filename_for(self.recording_id, self.file_type)
+
+    @property
+    def duration(self) -> float:
+        return self.duration_ms / 1000
+
+
+WriteResult = int | OSError  # the file's size, or why it could not be written
 
 
 class RecordingFiles:
     """Where recording files live: `data_dir/recordings`, or a private temp dir.
 
-    The temp dir is created on first use and removed by `cleanup()`.
+    The temp dir is created on first use and removed by `cleanup()`. `write`
+    runs on a worker thread; its outcome, recorded with `put_result` on the
+    event loop, waits until the state machine claims it with `take_result`.
     """
 
     def __init__(self, data_dir: pathlib.Path | None) -> None:
         self._fixed = None if data_dir is None else data_dir / "recordings"
         self._temp: pathlib.Path | None = None
+        self._temp_lock = threading.Lock()  # writers run on worker threads
+        self._results: dict[RecordingFile, WriteResult] = {}
 
     def directory(self) -> pathlib.Path:
         if self._fixed is not None:
             self._fixed.mkdir(parents=True, exist_ok=True, mode=0o700)
             return self._fixed
-        if self._temp is None:
-            self._temp = pathlib.Path(tempfile.mkdtemp(prefix="baxcloud-recordings-"))
-        return self._temp
+        with self._temp_lock:
+            if self._temp is None:
+                self._temp = pathlib.Path(tempfile.mkdtemp(prefix="baxcloud-recordings-"))
+            return self._temp
 
     def path(self, filename: str) -> pathlib.Path:
         return self.directory() / filename
 
+    def write(self, spec: RecordingFile) -> int:
+        """Write `spec`'s file (blocking: call it on a worker thread); returns its size."""
+        return write_recording(
+            self.path(spec.filename),
+            spec.file_type,
+            duration=spec.duration,
+            payload_bytes=spec.payload_bytes,
+            created_at=spec.created_at,
+            seed=spec.recording_id,
+        )
+
+    def put_result(self, spec: RecordingFile, result: WriteResult) -> None:
+        self._results[spec] = result
+
+    def take_result(self, spec: RecordingFile) -> WriteResult | None:
+        """The outcome of writing `spec`, once (None: not written yet)."""
+        return self._results.pop(spec, None)
+
+    def unclaimed(self) -> list[RecordingFile]:
+        return list(self._results)
+
+    def discard(self, spec: RecordingFile) -> None:
+        """Forget a written file nobody will claim (its recording failed meanwhile)."""
+        if isinstance(self._results.pop(spec, None), int):
+            self.path(spec.filename).unlink(missing_ok=True)
+
     def cleanup(self) -> None:
-        if self._temp is not None:
-            shutil.rmtree(self._temp, ignore_errors=True)
-            self._temp = None
+        with self._temp_lock:
+            if self._temp is not None:
+                shutil.rmtree(self._temp, ignore_errors=True)
+                self._temp = None
 
 
 def filename_for(recording_id: str, file_type: str) -> str:
     return f"{recording_id}.{EXTENSIONS[file_type]}"
+
+
+def payload_for(duration_ms: int, bytes_per_second: int) -> int:
+    return duration_ms * bytes_per_second // 1000
+
+
+def container_size(
+    file_type: str, *, duration: float, payload_bytes: int, created_at: float
+) -> int:
+    """The exact size `write_recording` gives a file, without writing it."""
+    if file_type == "MP4":
+        mdat_header = 8 if payload_bytes + 8 < 2**32 else 16
+        return len(mp4_header(duration, created_at)) + mdat_header + payload_bytes
+    if file_type == "WEBM":
+        return len(_webm_head(duration, payload_bytes)) + payload_bytes
+    head_pages = _OGG_PAGE_HEADER * 2 + len(_lacing(len(_OPUS_HEAD))) + len(_OPUS_HEAD)
+    head_pages += len(_lacing(len(_OPUS_TAGS))) + len(_OPUS_TAGS)
+    if payload_bytes == 0:
+        return head_pages
+    full_pages, rest = divmod(payload_bytes, _OGG_PAGE_DATA)
+    full_page = _OGG_PAGE_HEADER + 255 + _OGG_PAGE_DATA
+    last_page = _OGG_PAGE_HEADER + len(_lacing(rest)) + rest
+    return head_pages + full_pages * full_page + last_page
+
+
+def max_duration_ms(
+    file_type: str, *, max_bytes: int, bytes_per_second: int, created_at: float
+) -> int | None:
+    """The longest recording (whole ms) whose file stays within `max_bytes`.
+
+    None when files do not grow (`bytes_per_second == 0`). `max_bytes` must be
+    at least `MIN_MAX_BYTES`.
+    """
+    if bytes_per_second == 0:
+        return None
+
+    def fits(duration_ms: int) -> bool:
+        size = container_size(
+            file_type,
+            duration=duration_ms / 1000,
+            payload_bytes=payload_for(duration_ms, bytes_per_second),
+            created_at=created_at,
+        )
+        return size <= max_bytes
+
+    low, high = 0, max_bytes * 1000 // bytes_per_second + 1000  # fits(low), not fits(high)
+    while high - low > 1:
+        middle = (low + high) // 2
+        if fits(middle):
+            low = middle
+        else:
+            high = middle
+    return low
 
 
 def _filler_block(seed: str) -> bytes:
@@ -89,14 +206,18 @@ def write_recording(
     """Write the file atomically; returns its size in bytes."""
     part = path.with_name(path.name + ".part")
     block = _filler_block(seed)
-    with open(part, "wb") as f:
-        if file_type == "MP4":
-            _write_mp4(f.write, block, duration, payload_bytes, created_at)
-        elif file_type == "WEBM":
-            _write_webm(f.write, block, duration, payload_bytes)
-        else:
-            _write_ogg(f.write, block, duration, payload_bytes, seed)
-    os.replace(part, path)
+    try:
+        with open(part, "wb") as f:
+            if file_type == "MP4":
+                _write_mp4(f.write, block, duration, payload_bytes, created_at)
+            elif file_type == "WEBM":
+                _write_webm(f.write, block, duration, payload_bytes)
+            else:
+                _write_ogg(f.write, block, duration, payload_bytes, seed)
+        os.replace(part, path)
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
     return path.stat().st_size
 
 
@@ -153,9 +274,8 @@ def _uint(value: int) -> bytes:
     return value.to_bytes(max(1, (value.bit_length() + 7) // 8), "big")
 
 
-def _write_webm(
-    out: Callable[[bytes], object], block: bytes, duration: float, payload: int
-) -> None:
+def _webm_head(duration: float, payload: int) -> bytes:
+    """Everything before the filler."""
     header = _ebml(
         b"\x1a\x45\xdf\xa3",
         _ebml(b"\x42\x86", _uint(1))
@@ -175,12 +295,23 @@ def _write_webm(
     )
     void_header = b"\xec" + _vint_size(payload)
     segment_size = len(info) + len(void_header) + payload
-    out(header + b"\x18\x53\x80\x67" + _vint_size(segment_size) + info + void_header)
+    return header + b"\x18\x53\x80\x67" + _vint_size(segment_size) + info + void_header
+
+
+def _write_webm(
+    out: Callable[[bytes], object], block: bytes, duration: float, payload: int
+) -> None:
+    out(_webm_head(duration, payload))
     _write_filler(out, block, 0, payload)
 
 
 # ---- Ogg (Opus): OpusHead, OpusTags, then one filler packet over many pages ----------
 
+_OPUS_HEAD = b"OpusHead" + struct.pack("<BBHIhB", 1, 2, _OPUS_PRE_SKIP, _OPUS_RATE, 0, 0)
+_OPUS_VENDOR = b"baxcloud-local"
+_OPUS_TAGS = (
+    b"OpusTags" + struct.pack("<I", len(_OPUS_VENDOR)) + _OPUS_VENDOR + struct.pack("<I", 0)
+)
 _BIT_REVERSE = bytes(int(f"{i:08b}"[::-1], 2) for i in range(256))
 
 
@@ -218,16 +349,14 @@ def _write_ogg(
     out: Callable[[bytes], object], block: bytes, duration: float, payload: int, seed: str
 ) -> None:
     serial = zlib.crc32(seed.encode()) & 0x7FFFFFFF
-    head = b"OpusHead" + struct.pack("<BBHIhB", 1, 2, _OPUS_PRE_SKIP, _OPUS_RATE, 0, 0)
-    vendor = b"baxcloud-local"
-    tags = b"OpusTags" + struct.pack("<I", len(vendor)) + vendor + struct.pack("<I", 0)
+    head, tags = _OPUS_HEAD, _OPUS_TAGS
     out(_ogg_page(0x02, 0, serial, 0, _lacing(len(head)), head))
     final_granule = round(duration * _OPUS_RATE) + _OPUS_PRE_SKIP
     if payload == 0:
         out(_ogg_page(0x04, final_granule, serial, 1, _lacing(len(tags)), tags))
         return
     out(_ogg_page(0x00, 0, serial, 1, _lacing(len(tags)), tags))
-    chunks: list[bytes] = []
+    double = block + block  # a page's data (shorter than a block) starts anywhere in a block
     sequence = 2
     position = 0
     first = True
@@ -235,9 +364,8 @@ def _write_ogg(
         remaining = payload - position
         full = remaining >= _OGG_PAGE_DATA
         take = _OGG_PAGE_DATA if full else remaining
-        chunks.clear()
-        _write_filler(chunks.append, block, position, take)
-        data = b"".join(chunks)
+        phase = position % _BLOCK_LEN
+        data = double[phase : phase + take]
         header_type = 0x00 if first else 0x01
         if full:  # the packet continues on the next page
             page = _ogg_page(header_type, -1, serial, sequence, bytes([255] * 255), data)

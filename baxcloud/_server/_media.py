@@ -3,9 +3,15 @@
 Like `_state`, every function runs inside the caller's transaction and
 records the A.12 event of each change when it happens. Timed transitions
 (egress `starting` -> `active` and `ending` -> `completed`, ingress
-`BUFFERING` -> `ACTIVE`, empty rooms closing) are processed by `run_due` in
-the order they fall due, each at its own due time, so that a big jump of the
-manual clock gives the same history as waiting would.
+`BUFFERING` -> `ACTIVE`, empty rooms closing, a recording reaching
+`recording_max_bytes`) are processed by `run_due` in the order they fall due,
+each at its own due time, so that a big jump of the manual clock gives the
+same history as waiting would.
+
+A recording completes only once its file is written. `run_due` never writes
+files: it stops at the first completion whose file is not ready and returns
+what to write; the server writes it on a worker thread, off the event loop,
+and runs `run_due` again (see `LocalBaxCloudApp.catch_up`).
 
 Stream URLs are stored as given (they hold stream keys) and only ever leave
 the database through `redact_url`.
@@ -364,11 +370,29 @@ def _stream_event(db: sqlite3.Connection, t: float, egress_id: str) -> None:
     )
 
 
-def activate_egress(db: sqlite3.Connection, t: float, egress: sqlite3.Row) -> None:
-    """`starting` -> `active`: destinations connect; `recording.started`, `stream.started`."""
+def _max_duration_ms(media: MediaSettings, file_type: str, started_at: float) -> int | None:
+    return _files.max_duration_ms(
+        file_type,
+        max_bytes=media.recording_max_bytes,
+        bytes_per_second=media.recording_bytes_per_second,
+        created_at=started_at,
+    )
+
+
+def activate_egress(
+    db: sqlite3.Connection, t: float, media: MediaSettings, egress: sqlite3.Row
+) -> None:
+    """`starting` -> `active`: destinations connect; `recording.started`, `stream.started`.
+
+    A recording egress falls due again when its file would outgrow
+    `recording_max_bytes`: it then stops by itself (see `run_due`).
+    """
+    limit_ms = None
+    if egress["recording_id"] is not None:
+        limit_ms = _max_duration_ms(media, egress["file_type"], t)
     db.execute(
-        "UPDATE egress SET status = 'active', started_at = ?, due_at = NULL WHERE id = ?",
-        (t, egress["id"]),
+        "UPDATE egress SET status = 'active', started_at = ?, due_at = ? WHERE id = ?",
+        (t, None if limit_ms is None else t + limit_ms / 1000, egress["id"]),
     )
     _set_destinations(db, egress, "active", None)
     if egress["recording_id"] is not None:
@@ -430,28 +454,40 @@ def stop_egress(
         _stream_event(db, t, egress["id"])
 
 
+def recording_file(media: MediaSettings, recording: sqlite3.Row) -> _files.RecordingFile:
+    """What the file of an `ending` recording holds: its duration, at most the size cap."""
+    duration_ms = round(max(0.0, recording["ended_at"] - recording["started_at"]) * 1000)
+    limit_ms = _max_duration_ms(media, recording["file_type"], recording["started_at"])
+    if limit_ms is not None:
+        duration_ms = min(duration_ms, limit_ms)
+    return _files.RecordingFile(
+        recording_id=recording["id"],
+        file_type=recording["file_type"],
+        duration_ms=duration_ms,
+        payload_bytes=_files.payload_for(duration_ms, media.recording_bytes_per_second),
+        created_at=recording["started_at"],
+    )
+
+
 def complete_egress(
     db: sqlite3.Connection, t: float, media: MediaSettings, egress: sqlite3.Row
-) -> None:
-    """`ending` -> `completed`: the recording file is written; destinations finish."""
+) -> _files.RecordingFile | None:
+    """`ending` -> `completed`: the recording gets its file; destinations finish.
+
+    Returns the file still to write (nothing changes until it is written).
+    """
     recording_id = egress["recording_id"]
     if recording_id is not None:
         recording = require_recording(db, recording_id)
-        duration = round(max(0.0, recording["ended_at"] - recording["started_at"]), 3)
-        filename = _files.filename_for(recording_id, recording["file_type"])
-        try:
-            size = _files.write_recording(
-                media.files.path(filename),
-                recording["file_type"],
-                duration=duration,
-                payload_bytes=int(duration * media.recording_bytes_per_second),
-                created_at=recording["started_at"],
-                seed=recording_id,
-            )
-        except OSError as exc:
-            logger.error("could not write recording %s: %s", recording_id, exc)
+        spec = recording_file(media, recording)
+        result = media.files.take_result(spec)
+        if result is None:
+            return spec
+        if isinstance(result, OSError):
+            logger.error("could not write recording %s: %s", recording_id, result)
             fail_egress(db, t, egress, "the recording file could not be written")
-            return
+            return None
+        filename, size, duration = spec.filename, result, spec.duration
         db.execute(
             "UPDATE recordings SET status = 'completed', filename = ?, size_bytes = ?,"
             " duration_seconds = ? WHERE id = ?",
@@ -479,6 +515,7 @@ def complete_egress(
         record_event(
             db, t, "stream.completed", {"egressId": egress["id"], "roomName": egress["room_name"]}
         )
+    return None
 
 
 def _end_badly(
@@ -834,13 +871,21 @@ def next_due_time(db: sqlite3.Connection) -> float | None:
     return None if due is None else due[0]
 
 
-def run_due(db: sqlite3.Connection, now: float, media: MediaSettings) -> int:
-    """Apply every timed change due by `now`, earliest first, each at its due time."""
-    done = 0
+MAX_SIZE_REASON = "the recording reached the maximum file size"
+
+
+def run_due(
+    db: sqlite3.Connection, now: float, media: MediaSettings
+) -> _files.RecordingFile | None:
+    """Apply every timed change due by `now`, earliest first, each at its due time.
+
+    Stops before a completion whose file is not written yet and returns that
+    file (None when everything due is applied).
+    """
     while True:
         due = _next_due(db)
         if due is None or due[0] > now:
-            return done
+            return None
         t, kind, key = due
         if kind == "room":
             room = db.execute(_state.ROOM_SELECT + " WHERE r.sid = ?", (key,)).fetchone()
@@ -848,14 +893,25 @@ def run_due(db: sqlite3.Connection, now: float, media: MediaSettings) -> int:
         elif kind == "egress":
             egress = require_egress(db, key)
             if egress["status"] == "starting":
-                activate_egress(db, t, egress)
+                activate_egress(db, t, media, egress)
+            elif egress["status"] == "active":  # its file reached recording_max_bytes
+                stop_egress(db, t, media, egress, MAX_SIZE_REASON)
             elif egress["status"] == "ending":
-                complete_egress(db, t, media, egress)
-            else:  # pragma: no cover - a due time is only set in those two states
+                pending = complete_egress(db, t, media, egress)
+                if pending is not None:
+                    return pending
+            else:  # pragma: no cover - a due time is only set in those three states
                 db.execute("UPDATE egress SET due_at = NULL WHERE id = ?", (key,))
         else:
             _activate_ingress(db, t, require_ingress(db, key))
-        done += 1
+
+
+def discard_unclaimed_files(db: sqlite3.Connection, media: MediaSettings) -> None:
+    """Delete written files whose recording stopped waiting for them (it failed meanwhile)."""
+    for spec in media.files.unclaimed():
+        recording = find_recording(db, spec.recording_id)
+        if recording is None or recording["status"] != "ending":
+            media.files.discard(spec)
 
 
 def parse_list_query(query: Mapping[str, str]) -> tuple[dict[str, str], int, int]:

@@ -3,9 +3,12 @@
 URL: `{base}/downloads/{recordingId}/{filename}?expires=<unix seconds>&sig=<hex>`,
 `sig` = hex HMAC-SHA256 over `GET\\n{path}\\n{expires}` with a random key kept in
 the meta table (so URLs survive a restart with `--data`). No API key is needed.
-HEAD uses the GET signature. A bad or altered signature, a missing, repeated
-or extra query parameter: 403 `download_url_invalid`; `now >= expires` (server
-clock): 403 `download_url_expired`. Single byte ranges are served (206/416);
+HEAD uses the GET signature. Only the URL exactly as issued is accepted: its
+path and query are compared byte for byte with the canonical form (no other
+percent-encoding, parameter order, leading zero or extra `&`), and anything
+else, like a bad or altered signature or a missing, repeated or extra query
+parameter, is 403 `download_url_invalid`; `now >= expires` (server clock):
+403 `download_url_expired`. Single byte ranges are served (206/416);
 a multi-range or malformed `Range` is ignored (200, whole file). The file is
 streamed in chunks, never read whole.
 """
@@ -28,8 +31,8 @@ from ._errors import ApiError
 from ._files import CONTENT_TYPES
 
 CHUNK_BYTES = 256 * 1024
-_EXPIRES = re.compile(r"[0-9]{1,12}")
-_SIG = re.compile(r"[0-9a-f]{64}")
+# The only query a URL is issued with; `expires` in canonical decimal form.
+_CANONICAL_QUERY = re.compile(rb"expires=(0|[1-9][0-9]{0,11})&sig=([0-9a-f]{64})")
 _RANGE = re.compile(r"\s*([0-9]*)\s*-\s*([0-9]*)\s*")
 
 
@@ -54,17 +57,15 @@ def _invalid() -> ApiError:
 
 
 def _verify(ctx: RequestContext) -> None:
-    names = sorted(name for name, _ in ctx.query_items)
-    if names != ["expires", "sig"]:
-        raise _invalid()
-    query = dict(ctx.query_items)
-    expires, sig = query["expires"], query["sig"]
-    if _EXPIRES.fullmatch(expires) is None or _SIG.fullmatch(sig) is None:
-        raise _invalid()
+    """Accept the URL only in the exact form `signed_url` issues (path and query bytes)."""
+    query = _CANONICAL_QUERY.fullmatch(ctx.raw_query)
     path = url_path(ctx.params["recordingId"], ctx.params["filename"])
-    if not hmac.compare_digest(signature(ctx.media.download_key, path, int(expires)), sig):
+    if query is None or ctx.raw_path != path.encode("ascii"):
         raise _invalid()
-    if ctx.now >= int(expires):
+    expires, sig = int(query.group(1)), query.group(2).decode("ascii")
+    if not hmac.compare_digest(signature(ctx.media.download_key, path, expires), sig):
+        raise _invalid()
+    if ctx.now >= expires:
         raise ApiError(
             403, "download_url_expired", "the download URL has expired; request a new one"
         )
