@@ -7,11 +7,13 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import urlsplit
 
 
 def _dev(args: argparse.Namespace) -> int:
     try:
-        from ._server import ServerConfig, serve
+        from ._server import DataDirectoryInUse, ServerConfig, serve
+        from ._server._serve import exposure_warning
     except ImportError:
         print(
             "baxcloud dev needs the server extra: pip install 'baxcloud[server]'", file=sys.stderr
@@ -19,6 +21,9 @@ def _dev(args: argparse.Namespace) -> int:
         return 2
 
     def ready(base_url: str, app: object) -> None:
+        warning = exposure_warning(args.host, urlsplit(base_url).port or args.port)
+        if warning is not None:
+            print(f"baxcloud dev: warning: {warning}", file=sys.stderr, flush=True)
         print("BaxCloud local server is running.", flush=True)
         print(f"  BAXCLOUD_BASE_URL={base_url}")
         print(f"  BAXCLOUD_API_KEY={app.api_key}")  # type: ignore[attr-defined]
@@ -48,7 +53,11 @@ def _dev(args: argparse.Namespace) -> int:
     except ValueError as exc:  # a bad --webhook-url (the message names the problem)
         print(f"baxcloud dev: error: {exc}", file=sys.stderr)
         return 2
-    serve(config, host=args.host, port=args.port, on_ready=ready)
+    try:
+        serve(config, host=args.host, port=args.port, on_ready=ready)
+    except DataDirectoryInUse as exc:
+        print(f"baxcloud dev: error: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -49,7 +49,9 @@ class LocalServer:
     Args:
         api_key: the key the server accepts; generated (or loaded from `data_dir`) if None.
         webhook_secret: `whsec_...`; generated (or loaded from `data_dir`) if None.
-        data_dir: keep state in SQLite under this directory, surviving restarts.
+        data_dir: keep state in SQLite under this directory, surviving restarts; one
+            server at a time: `start` raises `DataDirectoryInUse` (a `BaxCloudError`
+            naming the directory and the holder's pid) while another one holds it.
         manual_clock: time moves only through `advance_clock`.
         host, port: where to listen; port 0 (default) picks a free port.
         egress_start_delay, egress_stop_delay: seconds an egress spends `starting`
@@ -389,6 +391,8 @@ class LocalServer:
     def add_webhook_endpoint(self, url: str) -> dict[str, Any]:
         """Deliver every event from now on to `url` too (re-enables it if known).
 
+        Unspecified, link-local and cloud metadata addresses and hostnames are
+        refused (`UnprocessableEntityError`); loopback and private ones are fine.
         Returns the endpoint: `{"id", "url", "enabled", "disabledReason", "createdAt"}`.
         """
         result: dict[str, Any] = self._sim("POST", "/_dev/webhook-endpoints", dict, url=url)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 from collections.abc import Callable
 from typing import Any
 
@@ -11,9 +13,70 @@ from ._config import ServerConfig
 ReadyCallback = Callable[[str, LocalBaxCloudApp], None]
 
 
+def _parse_ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text.split("%", 1)[0])
+    except ValueError:
+        return None
+
+
 def _base_url(host: str, port: int) -> str:
+    """A URL that reaches the server from this machine (0.0.0.0 and :: are not addresses)."""
+    address = _parse_ip(host)
+    if address is not None and address.is_unspecified:
+        host = "127.0.0.1" if address.version == 4 else "::1"
     shown = f"[{host}]" if ":" in host else host
     return f"http://{shown}:{port}"
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether `host` (an address or a name) is reachable from this machine only."""
+    address = _parse_ip(host)
+    if address is not None:
+        return address.is_loopback
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except OSError:
+        return False
+    found = [_parse_ip(str(info[4][0])) for info in infos]
+    return bool(found) and all(a is not None and a.is_loopback for a in found)
+
+
+def _lan_address(version: int) -> str | None:
+    """This machine's address on its default route, if it has one."""
+    family, probe = (
+        (socket.AF_INET, "192.0.2.1") if version == 4 else (socket.AF_INET6, "2001:db8::1")
+    )
+    try:
+        with socket.socket(family, socket.SOCK_DGRAM) as sock:
+            sock.connect((probe, 9))  # UDP: picks a route, sends nothing
+            found = str(sock.getsockname()[0])
+    except OSError:
+        return None
+    address = _parse_ip(found)
+    if address is None or address.is_loopback or address.is_unspecified:
+        return None
+    return str(address)
+
+
+def exposure_warning(host: str, port: int) -> str | None:
+    """What to tell someone serving on a non-loopback `host`; None on loopback."""
+    if is_loopback_host(host):
+        return None
+    address = _parse_ip(host)
+    everywhere = address is not None and address.is_unspecified
+    where = " (every network interface)" if everywhere else ""
+    text = (
+        f"listening on {host}{where}, not only on this machine: anyone who can reach "
+        f"port {port} of this machine gets full access to the server with the printed "
+        "BAXCLOUD_API_KEY. Use --host 127.0.0.1 unless other machines must connect."
+    )
+    lan = _lan_address(address.version) if everywhere and address is not None else None
+    if lan is not None:
+        text += f" Other machines can connect to {_base_url(lan, port)}"
+    return text
 
 
 def create_uvicorn_server(

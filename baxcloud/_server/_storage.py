@@ -1,7 +1,8 @@
 """SQLite storage: one connection, used only from the event loop thread.
 
 In memory by default; with a data directory, `DIR/baxcloud.sqlite3` in WAL
-mode so that state (credentials included) survives a restart or a crash.
+mode so that state (credentials included) survives a restart or a crash, and
+the directory locked for as long as the storage is open (see `_lock`).
 Every request runs in one explicit transaction (see `Storage.transaction`).
 """
 
@@ -12,6 +13,8 @@ import os
 import pathlib
 import sqlite3
 from collections.abc import Iterator
+
+from ._lock import DataDirectoryLock, lock_data_dir
 
 DB_FILENAME = "baxcloud.sqlite3"
 SCHEMA_VERSION = "3"
@@ -173,10 +176,23 @@ CREATE INDEX IF NOT EXISTS webhook_attempts_by_event ON webhook_attempts (event_
 
 class Storage:
     def __init__(self, data_dir: pathlib.Path | None) -> None:
+        self._lock: DataDirectoryLock | None = None
+        if data_dir is not None:
+            data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            self._lock = lock_data_dir(data_dir)  # before the database is touched
+        try:
+            self._open(data_dir)
+        except BaseException:
+            if hasattr(self, "db"):
+                self.db.close()
+            if self._lock is not None:
+                self._lock.release()
+            raise
+
+    def _open(self, data_dir: pathlib.Path | None) -> None:
         if data_dir is None:
             target = ":memory:"
         else:
-            data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
             path = data_dir / DB_FILENAME
             path.touch(mode=0o600, exist_ok=True)  # it holds the API key
             target = str(path)
@@ -212,6 +228,8 @@ class Storage:
 
     def close(self) -> None:
         self.db.close()
+        if self._lock is not None:
+            self._lock.release()
 
 
 def get_meta(db: sqlite3.Connection, key: str) -> str | None:

@@ -16,6 +16,10 @@ event loop POSTs queued events with an `httpx.AsyncClient`:
   API semantics only, so retries never wait for `advance_clock`); once the
   schedule is exhausted the event is given up for that endpoint; a 410 answer
   disables the endpoint (its queue is dropped, `disabledReason` says why);
+* the endpoint's host is resolved and checked at every attempt and the
+  request goes to the checked address (`_webhook_targets`); a refused address
+  fails the delivery at once; at most `MAX_RESPONSE_BYTES` of an answer's body
+  are read;
 * every attempt is recorded (`webhook_attempts`, the newest 10000 kept).
 
 The queue lives in SQLite, so with a data directory undelivered events survive
@@ -42,7 +46,7 @@ import httpx
 
 from .._version import get_version
 from ..webhooks import sign
-from . import _ids, _storage
+from . import _ids, _storage, _webhook_targets
 from ._context import Reply, RequestContext
 from ._errors import Detail
 from ._validation import Field, parse_body
@@ -58,6 +62,9 @@ MAX_URL_CHARS = 2048
 MAX_CONCURRENT_DELIVERIES = 32
 MAX_ATTEMPTS_KEPT = 10_000
 MAX_ERROR_CHARS = 500
+# Of a receiver's answer only the status matters; reading a little of the body lets
+# a short answer keep its connection alive, and an endless one cannot cost more.
+MAX_RESPONSE_BYTES = 4096
 
 
 def user_agent() -> str:
@@ -79,6 +86,9 @@ def check_webhook_url(url: object) -> str | None:
         return "must be a valid http:// or https:// URL"
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return "must be an http:// or https:// URL with a host"
+    problem = _webhook_targets.host_problem(parts.hostname)
+    if problem is not None:
+        return f"must not point at {problem}"
     return None
 
 
@@ -172,6 +182,8 @@ class WebhookDelivery:
         self._inflight: dict[int, asyncio.Task[None]] = {}
         self._client: httpx.AsyncClient | None = None
         self._stopping = False
+        # Replaceable so that tests can make a name resolve anywhere on cue.
+        self.resolve: _webhook_targets.Resolver = _webhook_targets.resolve_host
 
     def __repr__(self) -> str:  # never shows a secret
         return f"WebhookDelivery(running={self._task is not None})"
@@ -346,21 +358,51 @@ class WebhookDelivery:
         headers = sign(body, self.signing_secrets(), msg_id=head.event_id, timestamp=time.time())
         status: int | None = None
         error: str | None = None
+        refused = False
         attempted_at = time.time()
         started = time.perf_counter()
         try:
-            response = await asyncio.wait_for(
-                self._client.post(head.url, content=body, headers=headers), self._timeout
-            )
-            status = response.status_code
+            status = await asyncio.wait_for(self._send(head.url, body, headers), self._timeout)
             if not 200 <= status < 300:
                 error = f"HTTP {status}"
+        except _webhook_targets.TargetRefused as exc:
+            error, refused = f"refused: {exc}"[:MAX_ERROR_CHARS], True
         except (asyncio.TimeoutError, httpx.TimeoutException):
             error = f"timed out after {self._timeout:g} s"
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR_CHARS]
         latency_ms = round((time.perf_counter() - started) * 1000, 3)
-        self._record(head, name, status, error, latency_ms, attempted_at)
+        self._record(head, name, status, error, latency_ms, attempted_at, give_up=refused)
+
+    async def _send(self, url: str, body: bytes, headers: dict[str, str]) -> int:
+        """POST to the first checked address of `url` that accepts a connection."""
+        assert self._client is not None
+        targets = await _webhook_targets.pinned_targets(url, self.resolve)
+        for index, target in enumerate(targets):
+            request = self._client.build_request(
+                "POST",
+                target.url,
+                content=body,
+                headers={**headers, "host": target.host_header},
+                extensions={"sni_hostname": target.sni_hostname},
+            )
+            try:
+                response = await self._client.send(request, stream=True)
+            except httpx.ConnectError:
+                if index == len(targets) - 1:
+                    raise
+                continue
+            try:
+                read = 0
+                with contextlib.suppress(httpx.HTTPError):  # the status is the answer
+                    async for chunk in response.aiter_raw():
+                        read += len(chunk)
+                        if read >= MAX_RESPONSE_BYTES:
+                            break
+            finally:
+                await response.aclose()  # unread body left: the connection is closed
+            return response.status_code
+        raise AssertionError("pinned_targets returns at least one target")
 
     def _record(
         self,
@@ -370,6 +412,8 @@ class WebhookDelivery:
         error: str | None,
         latency_ms: float,
         attempted_at: float,
+        *,
+        give_up: bool = False,
     ) -> None:
         attempt = head.attempts + 1
         next_at: float | None = None
@@ -385,7 +429,7 @@ class WebhookDelivery:
                     (f"the endpoint answered 410 Gone to event {head.event_id}", head.endpoint_id),
                 )
                 db.execute("DELETE FROM webhook_queue WHERE endpoint_id = ?", (head.endpoint_id,))
-            elif queued is None or head.attempts >= len(self._schedule):
+            elif give_up or queued is None or head.attempts >= len(self._schedule):
                 outcome = "failed"
                 db.execute("DELETE FROM webhook_queue WHERE seq = ?", (head.seq,))
             else:
