@@ -42,6 +42,12 @@ async def async_client(server: LocalServer) -> AsyncIterator[AsyncBaxCloud]:
 
 
 @pytest.fixture(params=["sync", "async"])
+def kind(request: pytest.FixtureRequest) -> str:
+    """Each test using this runs once for `BaxCloud` ("sync") and once for `AsyncBaxCloud`."""
+    return str(request.param)
+
+
+@pytest.fixture(params=["sync", "async"])
 async def bx(request: pytest.FixtureRequest, server: LocalServer) -> AsyncIterator[Any]:
     """Each test using this runs once with `BaxCloud` and once with `AsyncBaxCloud`.
 

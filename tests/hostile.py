@@ -14,8 +14,9 @@ import struct
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 # Writes a response to the connection; the server closes the socket afterwards.
 Reply = Callable[[socket.socket], None]
@@ -199,3 +200,23 @@ def compression_bomb(decoded_size: int, *, gzip: bool = True) -> bytes:
             adler = zlib.adler32(block, adler)
         trailer = struct.pack(">I", adler)
     return first + unit * (count - 1) + final_empty_block + trailer
+
+
+def make_client(kind: str, **settings: Any) -> Any:
+    """A blocking (`kind="sync"`) or async client with these settings."""
+    from baxcloud import AsyncBaxCloud, BaxCloud
+
+    return BaxCloud(**settings) if kind == "sync" else AsyncBaxCloud(**settings)
+
+
+@contextlib.asynccontextmanager
+async def open_client(kind: str, **settings: Any) -> AsyncIterator[Any]:
+    """`make_client`, closed afterwards."""
+    client = make_client(kind, **settings)
+    try:
+        yield client
+    finally:
+        if kind == "sync":
+            client.close()
+        else:
+            await client.aclose()

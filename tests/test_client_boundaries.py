@@ -4,7 +4,6 @@ errors that cross process boundaries, and secrets in tracebacks."""
 from __future__ import annotations
 
 import concurrent.futures
-import contextlib
 import math
 import multiprocessing
 import pickle
@@ -12,9 +11,9 @@ import subprocess
 import sys
 import textwrap
 import traceback
-from collections.abc import AsyncIterator
 from typing import Any
 
+import hostile
 import httpx
 import pytest
 from helpers import resolve, unique
@@ -41,23 +40,12 @@ SECRET = API_KEY.rsplit("_", 1)[1]
 ROOM = b'{"sid":"RM_1","name":"r"}'
 
 
-@pytest.fixture(params=["sync", "async"])
-def kind(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
+def open_client(kind: str, **settings: Any) -> Any:
+    return hostile.open_client(kind, **{"api_key": API_KEY, "max_retries": 0, **settings})
 
 
 def make_client(kind: str, **settings: Any) -> Any:
-    settings = {"api_key": API_KEY, "max_retries": 0, **settings}
-    return BaxCloud(**settings) if kind == "sync" else AsyncBaxCloud(**settings)
-
-
-@contextlib.asynccontextmanager
-async def open_client(kind: str, **settings: Any) -> AsyncIterator[Any]:
-    client = make_client(kind, **settings)
-    try:
-        yield client
-    finally:
-        await resolve(client.close() if kind == "sync" else client.aclose())
+    return hostile.make_client(kind, **{"api_key": API_KEY, "max_retries": 0, **settings})
 
 
 # ---- proxies from the environment, as httpx honours them ---------------------------------

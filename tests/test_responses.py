@@ -14,12 +14,20 @@ import struct
 import time
 import tracemalloc
 import zlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from helpers import resolve
-from hostile import HostileServer, compression_bomb, endless, hostile_server, respond, trickle
+from hostile import (
+    HostileServer,
+    compression_bomb,
+    endless,
+    hostile_server,
+    open_client,
+    respond,
+    trickle,
+)
 
 from baxcloud import (
     APIResponseValidationError,
@@ -36,20 +44,9 @@ ROOM = b'{"sid":"RM_1","name":"r"}'
 HANG_GUARD = 20.0  # seconds; without the fixes these calls run for minutes or forever
 
 
-@contextlib.asynccontextmanager
-async def client_for(kind: str, server: HostileServer, **settings: Any) -> AsyncIterator[Any]:
+def client_for(kind: str, server: HostileServer, **settings: Any) -> Any:
     settings = {"max_retries": 0, "timeout": 5.0, **settings}
-    if kind == "sync":
-        with BaxCloud(api_key=API_KEY, base_url=server.base_url, **settings) as client:
-            yield client
-    else:
-        async with AsyncBaxCloud(api_key=API_KEY, base_url=server.base_url, **settings) as client:
-            yield client
-
-
-@pytest.fixture(params=["sync", "async"])
-def kind(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
+    return open_client(kind, api_key=API_KEY, base_url=server.base_url, **settings)
 
 
 CALLS: dict[str, Callable[[Any], Any]] = {
