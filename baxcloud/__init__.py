@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._client import AsyncBaxCloud
-from ._errors import (
+from ._core.errors import (
     APIConnectionError,
     APIResponseValidationError,
     APIStatusError,
@@ -23,6 +23,8 @@ from ._errors import (
     UnprocessableEntityError,
     WebhookVerificationError,
 )
+from ._core.options import RequestOptions
+from ._core.pagination import AsyncPage, AsyncPager, SyncPage
 from ._models import (
     Grants,
     Participant,
@@ -32,9 +34,7 @@ from ._models import (
     TokenClaims,
     Track,
 )
-from ._options import RequestOptions
-from ._pagination import AsyncPage, AsyncPager, SyncPage
-from ._sync_client import BaxCloud
+from ._sync.client import BaxCloud
 
 if TYPE_CHECKING:
     from . import webhooks

@@ -6,16 +6,15 @@ from functools import cached_property
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from ._base_client import AsyncAPIClient
-from ._options import NOT_GIVEN, TimeoutTypes
+from ._core.options import NOT_GIVEN, TimeoutTypes
+from ._core.pipeline import AsyncAPIClient
 from ._resources.participants import AsyncParticipants
 from ._resources.rooms import AsyncRooms
 from ._resources.tokens import AsyncTokens
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-
-    from typing_extensions import Self
+    from typing import Self
 
     from ._resources.egress import AsyncEgress
     from ._resources.ingress import AsyncIngress

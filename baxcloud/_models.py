@@ -1,7 +1,7 @@
 """Response and argument models (contract B.3): frozen, slotted, keyword-only.
 
 Field names mirror the API's camelCase fields in snake_case; the converter in
-`_converter.py` does the renaming. Enumerations are `Literal` strings for type
+`_core/converter.py` does the renaming. Enumerations are `Literal` strings for type
 checkers, but values this version does not know are passed through unchanged.
 """
 

@@ -34,7 +34,7 @@ import pytest
 
 if TYPE_CHECKING:
     from ._client import AsyncBaxCloud
-    from ._sync_client import BaxCloud
+    from ._sync.client import BaxCloud
     from .testing import LocalServer
 
 __all__ = [

@@ -21,7 +21,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from ._client import AsyncBaxCloud
-from ._errors import BaxCloudError
+from ._core.arguments import camel_fields
+from ._core.errors import BaxCloudError
 from ._media_models import Egress, Ingress
 from ._models import (
     Participant,
@@ -30,11 +31,10 @@ from ._models import (
     TrackKind,
     TrackSource,
 )
-from ._paths import camel_fields
-from ._sync_client import BaxCloud
+from ._sync.client import BaxCloud
 
 if TYPE_CHECKING:
-    from typing_extensions import Self
+    from typing import Self
 
     from ._server import LocalBaxCloudApp
 

@@ -297,7 +297,7 @@ def bench_webhooks(quick: bool) -> None:
 
 def bench_bulk(quick: bool) -> None:
     """1,000 creates with 64 in flight, against raw httpx doing the same."""
-    from baxcloud._http import DEFAULT_LIMITS
+    from baxcloud._core.pools import DEFAULT_LIMITS
 
     total, in_flight = (300, 64) if quick else (1000, 64)
     with dev_server() as server:

@@ -281,7 +281,7 @@ def test_redacting_a_megabyte_of_adversarial_text_is_linear() -> None:
     """
     script = textwrap.dedent(
         """
-        from baxcloud._logging import redact
+        from baxcloud._core.log import redact
         inputs = [
             "eyJ" * 350_000, "eyJa." * 200_000, "rtmp://" * 150_000, "rtmp://a/" * 112_000,
             "bearer " * 150_000, "bearer" + " " * 1_000_000, "bax_sk_abcd_" * 90_000,

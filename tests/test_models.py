@@ -6,7 +6,7 @@ transport plays a future server here.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -55,7 +55,7 @@ async def test_unknown_fields_are_ignored_and_unknown_enums_pass_through() -> No
     assert participant.tracks[0].kind == "smell"
     assert participant.tracks[0].source == "nose"
     assert participant.permission.can_publish is True
-    assert participant.joined_at == datetime(2025, 11, 30, tzinfo=timezone.utc)
+    assert participant.joined_at == datetime(2025, 11, 30, tzinfo=UTC)
     assert listed == [participant]
     await http.aclose()
 

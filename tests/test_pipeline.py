@@ -26,8 +26,8 @@ from baxcloud import (
     PermissionDeniedError,
     RateLimitError,
     Room,
-    _retry,
 )
+from baxcloud._core import retry as _retry
 from baxcloud.testing import LocalServer
 
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -18,7 +18,7 @@ from baxcloud.testing import LocalServer
 
 async def test_create_returns_the_room_with_every_field(bx: Any) -> None:
     name = unique()
-    before = datetime.now(timezone.utc).replace(microsecond=0)
+    before = datetime.now(UTC).replace(microsecond=0)
     room = await resolve(
         bx.rooms.create(
             name=name,

@@ -9,7 +9,7 @@ import pytest
 from helpers import resolve, unique
 
 from baxcloud import APIStatusError, AsyncBaxCloud, BaxCloud
-from baxcloud._logging import redact
+from baxcloud._core.log import redact
 from baxcloud.testing import LocalServer
 
 

@@ -23,7 +23,7 @@ from baxcloud import (
     TokenClaims,
     TokenVerificationError,
 )
-from baxcloud._tokens import MAX_NUMERIC_DATE, mint_token
+from baxcloud._core.tokens import MAX_NUMERIC_DATE, mint_token
 from baxcloud.testing import LocalServer
 
 KEY_ID = "APIabcd1234"

@@ -3,7 +3,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .._converter import unstructure
+from .._core.arguments import (
+    camel_fields,
+    check_bool,
+    check_int,
+    check_str,
+    model_argument,
+    optional_str,
+    path,
+    segment,
+)
+from .._core.converter import unstructure
+from .._core.options import RequestOptions
+from .._core.pagination import AsyncPager
+from .._core.resource import AsyncResource
 from .._media_models import (
     AutoStreamConfig,
     Egress,
@@ -15,22 +28,9 @@ from .._media_models import (
     EgressStream,
     FileType,
 )
-from .._options import RequestOptions
-from .._pagination import AsyncPager
-from .._paths import (
-    camel_fields,
-    check_bool,
-    check_int,
-    check_str,
-    model_argument,
-    optional_str,
-    path,
-    segment,
-)
-from .._resource import AsyncResource
 
 if TYPE_CHECKING:
-    from typing_extensions import Unpack
+    from typing import Unpack
 
 __all__ = ["AsyncEgress"]
 

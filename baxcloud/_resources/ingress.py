@@ -2,14 +2,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .._core.arguments import camel_fields, check_bool, check_str, optional_str, path, segment
+from .._core.options import RequestOptions
+from .._core.pagination import AsyncPager
+from .._core.resource import AsyncResource
 from .._media_models import Ingress, IngressInputType
-from .._options import RequestOptions
-from .._pagination import AsyncPager
-from .._paths import camel_fields, check_bool, check_str, optional_str, path, segment
-from .._resource import AsyncResource
 
 if TYPE_CHECKING:
-    from typing_extensions import Unpack
+    from typing import Unpack
 
 __all__ = ["AsyncIngress"]
 

@@ -3,14 +3,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from .._core.arguments import camel_fields, metadata_text, path, segment
+from .._core.options import RequestOptions
+from .._core.pagination import AsyncPager
+from .._core.resource import AsyncResource
 from .._models import Participant
-from .._options import RequestOptions
-from .._pagination import AsyncPager
-from .._paths import camel_fields, metadata_text, path, segment
-from .._resource import AsyncResource
 
 if TYPE_CHECKING:
-    from typing_extensions import Unpack
+    from typing import Unpack
 
 __all__ = ["AsyncParticipants"]
 

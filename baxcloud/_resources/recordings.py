@@ -4,18 +4,17 @@ import builtins
 import os
 from typing import TYPE_CHECKING, Any
 
-from .._converter import structure
-from .._download import ProgressCallback, download_to
+from .._core.arguments import camel_fields, check_int, check_str, optional_str, path, segment
+from .._core.converter import structure
+from .._core.download import ProgressCallback, download_to
+from .._core.options import RequestOptions
+from .._core.pagination import AsyncPager
+from .._core.resource import AsyncResource
 from .._media_models import DownloadUrl, FileType, Recording, RecordingStatus
-from .._options import RequestOptions
-from .._pagination import AsyncPager
-from .._paths import camel_fields, check_int, check_str, optional_str, path, segment
-from .._resource import AsyncResource
 
 if TYPE_CHECKING:
     from pathlib import Path
-
-    from typing_extensions import Unpack
+    from typing import Unpack
 
 __all__ = ["AsyncRecordings"]
 

@@ -3,10 +3,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from .._models import Room
-from .._options import RequestOptions
-from .._pagination import AsyncPager
-from .._paths import (
+from .._core.arguments import (
     camel_fields,
     check_bool,
     check_int,
@@ -16,10 +13,13 @@ from .._paths import (
     path,
     segment,
 )
-from .._resource import AsyncResource
+from .._core.options import RequestOptions
+from .._core.pagination import AsyncPager
+from .._core.resource import AsyncResource
+from .._models import Room
 
 if TYPE_CHECKING:
-    from typing_extensions import Unpack
+    from typing import Unpack
 
 __all__ = ["AsyncRooms"]
 

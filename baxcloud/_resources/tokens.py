@@ -2,16 +2,16 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
-from .._converter import unstructure
-from .._errors import TokenVerificationError
+from .._core.arguments import check_int, check_str, model_argument, optional_metadata
+from .._core.converter import unstructure
+from .._core.errors import TokenVerificationError
+from .._core.resource import AsyncResource
+from .._core.tokens import MAX_TTL_SECONDS, MIN_TTL_SECONDS, mint_token, verify_token
 from .._models import Grants, ParticipantToken, TokenClaims
-from .._paths import check_int, check_str, model_argument, optional_metadata
-from .._resource import AsyncResource
-from .._tokens import MAX_TTL_SECONDS, MIN_TTL_SECONDS, mint_token, verify_token
 
 __all__ = ["AsyncTokens"]
 
@@ -28,7 +28,7 @@ def _video_claims(grants: Grants) -> Mapping[str, Any]:
 
 
 def _utc(seconds: float) -> datetime:
-    return datetime.fromtimestamp(seconds, tz=timezone.utc)
+    return datetime.fromtimestamp(seconds, tz=UTC)
 
 
 class AsyncTokens(AsyncResource):

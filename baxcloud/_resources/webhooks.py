@@ -3,8 +3,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .._errors import WebhookVerificationError
-from .._resource import AsyncResource
+from .._core.errors import WebhookVerificationError
+from .._core.resource import AsyncResource
 
 if TYPE_CHECKING:
     from ..webhooks import WebhookEvent

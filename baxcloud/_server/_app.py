@@ -29,8 +29,8 @@ import attrs
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
-from .._api_key import parse_api_key
-from .._errors import BaxCloudError
+from .._core.api_key import parse_api_key
+from .._core.errors import BaxCloudError
 from . import (
     _media,
     _storage,

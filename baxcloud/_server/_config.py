@@ -14,8 +14,8 @@ from typing import Any
 
 import attrs
 
-from .._api_key import parse_api_key
-from .._errors import BaxCloudError
+from .._core.api_key import parse_api_key
+from .._core.errors import BaxCloudError
 from ._context import Credentials
 from ._faults import FaultConfig, to_fault_config
 from ._files import MIN_MAX_BYTES

@@ -16,7 +16,7 @@ import os
 import pathlib
 import time
 
-from .._errors import BaxCloudError
+from .._core.errors import BaxCloudError
 
 LOCK_FILENAME = "baxcloud.lock"
 # The holder writes its pid right after taking the lock: wait this long for it.

@@ -367,7 +367,7 @@ class WebhookDelivery:
                 error = f"HTTP {status}"
         except _webhook_targets.TargetRefused as exc:
             error, refused = f"refused: {exc}"[:MAX_ERROR_CHARS], True
-        except (asyncio.TimeoutError, httpx.TimeoutException):
+        except (TimeoutError, httpx.TimeoutException):
             error = f"timed out after {self._timeout:g} s"
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR_CHARS]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .. import _tokens
-from .._errors import TokenVerificationError
+from .._core import tokens as _tokens
+from .._core.errors import TokenVerificationError
 from . import _media, _state, _storage
 from ._context import Reply, RequestContext
 from ._errors import ApiError, Detail, validation_failed

@@ -14,7 +14,7 @@ Framework helpers live in `baxcloud.webhooks.fastapi`, `.aiohttp`, `.flask` and
 
 from __future__ import annotations
 
-from .._errors import WebhookVerificationError
+from .._core.errors import WebhookVerificationError
 from ._body import WebhookPayloadTooLargeError
 from ._events import (
     EVENT_TYPES,

@@ -11,7 +11,7 @@ import functools
 from collections.abc import AsyncIterable, Iterable, Iterator
 from typing import Any, Protocol
 
-from .._errors import WebhookVerificationError
+from .._core.errors import WebhookVerificationError
 
 __all__ = [
     "CHUNK_SIZE",

@@ -9,15 +9,15 @@ become `UnknownWebhookEvent` with the raw `data` mapping.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal, Union
 
 import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 
-from .._converter import camel, converter
-from .._errors import WebhookVerificationError
+from .._core.converter import camel, converter
+from .._core.errors import WebhookVerificationError
 from .._models import TrackKind, TrackSource
 
 __all__ = [
@@ -512,7 +512,7 @@ def _created_at(value: Any, _: Any) -> datetime:
 
 
 _fromtimestamp = datetime.fromtimestamp
-_UTC = timezone.utc
+_UTC = UTC
 _OPTIONAL_TEXT = {"str | None"} | {
     f"{alias} | None"
     for alias in (

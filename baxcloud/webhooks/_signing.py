@@ -22,7 +22,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from .._errors import WebhookVerificationError
+from .._core.errors import WebhookVerificationError
 from ._body import WebhookPayloadTooLargeError, aread_capped, check_declared_length, read_capped
 from ._events import WebhookEvent, parse_event
 

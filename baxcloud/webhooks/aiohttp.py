@@ -29,8 +29,8 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from aiohttp import web
 
-from .._errors import WebhookVerificationError
-from .._logging import logger
+from .._core.errors import WebhookVerificationError
+from .._core.log import logger
 from ._body import CHUNK_SIZE
 from ._events import WebhookEvent
 from ._signing import (

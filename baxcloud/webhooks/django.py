@@ -34,8 +34,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from .._errors import WebhookVerificationError
-from .._logging import logger
+from .._core.errors import WebhookVerificationError
+from .._core.log import logger
 from ._body import file_chunks
 from ._events import WebhookEvent
 from ._signing import (

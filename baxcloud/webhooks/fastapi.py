@@ -31,8 +31,8 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
-from .._errors import WebhookVerificationError
-from .._logging import logger
+from .._core.errors import WebhookVerificationError
+from .._core.log import logger
 from ._events import WebhookEvent
 from ._signing import (
     CONFIG_ERROR_BODY,

@@ -31,8 +31,8 @@ from typing import Concatenate, ParamSpec, TypeVar
 from flask import Response, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from .._errors import WebhookVerificationError
-from .._logging import logger
+from .._core.errors import WebhookVerificationError
+from .._core.log import logger
 from ._body import WebhookPayloadTooLargeError, file_chunks
 from ._events import WebhookEvent
 from ._signing import (

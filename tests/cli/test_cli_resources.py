@@ -17,7 +17,7 @@ import attrs
 import pytest
 
 from baxcloud import BaxCloud
-from baxcloud._cli import main
+from baxcloud._cli.main import main
 from baxcloud.testing import LocalServer
 
 SECRET_KEY = "TWITCHSECRET123"
@@ -452,10 +452,10 @@ def test_help_comes_from_sdk_docstrings(cli: Run) -> None:
 def test_resource_commands_import_cheaply() -> None:
     code = (
         "import sys\n"
-        "from baxcloud._cli import build_parser\n"
+        "from baxcloud._cli.main import build_parser\n"
         "build_parser()\n"
         "loaded = [m for m in ('baxcloud._server', 'baxcloud.testing', 'baxcloud._media_models',"
-        " 'baxcloud._cli_output') if m in sys.modules]\n"
+        " 'baxcloud._cli.output') if m in sys.modules]\n"
         "assert not loaded, loaded\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from baxcloud import _retry
+from baxcloud._core import retry as _retry
 from baxcloud.testing import LocalServer
 
 

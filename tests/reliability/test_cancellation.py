@@ -28,7 +28,7 @@ from baxcloud import (
     AsyncBaxCloud,
     BaxCloud,
 )
-from baxcloud._http import DEFAULT_LIMITS
+from baxcloud._core.pools import DEFAULT_LIMITS
 from baxcloud.testing import LocalServer
 
 CANCEL_AFTER = 0.02
@@ -63,7 +63,7 @@ async def cancel_with_scope_from_another_task(call: Callable[[], Awaitable[Any]]
 async def cancel_with_wait_for(call: Callable[[], Awaitable[Any]]) -> bool:
     try:
         await asyncio.wait_for(call(), CANCEL_AFTER)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return True
     return False
 

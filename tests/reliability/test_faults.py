@@ -16,7 +16,7 @@ from baxcloud import (
     InternalServerError,
     RateLimitError,
 )
-from baxcloud._cli import main as cli_main
+from baxcloud._cli.main import main as cli_main
 from baxcloud._server import FAULT_KINDS, FaultConfig, ServerConfig
 from baxcloud._server._faults import parse_fault_spec, to_fault_config
 from baxcloud.testing import LocalServer

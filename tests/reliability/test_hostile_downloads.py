@@ -31,8 +31,8 @@ from baxcloud import (
     BaxCloudError,
     PermissionDeniedError,
     Recording,
-    _retry,
 )
+from baxcloud._core import retry as _retry
 from baxcloud._resources.recordings import AsyncRecordings
 from baxcloud.testing import LocalServer
 

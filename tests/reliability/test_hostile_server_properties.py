@@ -25,7 +25,8 @@ from hostile import head, hostile_server
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from baxcloud import AsyncBaxCloud, AsyncPage, BaxCloud, BaxCloudError, Room, SyncPage, _retry
+from baxcloud import AsyncBaxCloud, AsyncPage, BaxCloud, BaxCloudError, Room, SyncPage
+from baxcloud._core import retry as _retry
 
 API_KEY = "bax_sk_property1_" + "Q" * 40
 TIMEOUT = 0.5

@@ -15,7 +15,7 @@ import pytest
 from helpers import WAIT, asgi_client, wait_until
 
 from baxcloud import BaxCloud
-from baxcloud._cli import main as cli_main
+from baxcloud._cli.main import main as cli_main
 from baxcloud._server import LocalBaxCloudApp, ServerConfig, _files, _media, simulation
 from baxcloud.testing import LocalServer
 

@@ -17,8 +17,9 @@ import httpx
 import pytest
 from helpers import asgi_client
 
-from baxcloud._api_key import parse_api_key
-from baxcloud._errors import BaxCloudError
+from baxcloud._core.api_key import parse_api_key
+from baxcloud._core.errors import BaxCloudError
+from baxcloud._core.tokens import mint_token
 from baxcloud._server import (
     LocalBaxCloudApp,
     RequestInfo,
@@ -29,7 +30,6 @@ from baxcloud._server import (
     rooms,
     simulation,
 )
-from baxcloud._tokens import mint_token
 
 T0 = 1_764_460_800.0
 OTHER_KEY = "bax_sk_OtherKey1_" + "x" * 40

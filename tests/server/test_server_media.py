@@ -17,7 +17,8 @@ import httpx
 import pytest
 from helpers import asgi_client
 
-from baxcloud._api_key import parse_api_key
+from baxcloud._core.api_key import parse_api_key
+from baxcloud._core.tokens import mint_token
 from baxcloud._server import (
     LocalBaxCloudApp,
     ServerConfig,
@@ -28,7 +29,6 @@ from baxcloud._server import (
     recordings,
     simulation,
 )
-from baxcloud._tokens import mint_token
 
 T0 = 1_764_460_800.0
 BPS = 1000

@@ -27,7 +27,7 @@ import standardwebhooks
 from helpers import WAIT, serve_asgi, wait_until
 
 from baxcloud import BaxCloud, UnprocessableEntityError, WebhookVerificationError
-from baxcloud._cli import build_parser, main
+from baxcloud._cli.main import build_parser, main
 from baxcloud._server import LocalBaxCloudApp, ServerConfig, generate_webhook_secret
 from baxcloud._server._webhooks import URL_FIELDS, user_agent
 from baxcloud.testing import LocalServer

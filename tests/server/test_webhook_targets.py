@@ -20,7 +20,7 @@ import pytest
 from helpers import WAIT, serve_asgi, wait_until
 
 from baxcloud import UnprocessableEntityError
-from baxcloud._cli import main
+from baxcloud._cli.main import main
 from baxcloud._server import ServerConfig
 from baxcloud._server._webhooks import MAX_RESPONSE_BYTES
 from baxcloud.testing import LocalServer

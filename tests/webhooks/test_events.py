@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import attrs
@@ -223,8 +223,8 @@ def test_every_event_parses_with_all_fields(name: str) -> None:
     assert type(event) is cls
     assert event.id == "evt_1"
     assert event.event == name
-    assert event.created_at == datetime(2025, 11, 30, tzinfo=timezone.utc)
-    assert event.created_at.tzinfo is timezone.utc
+    assert event.created_at == datetime(2025, 11, 30, tzinfo=UTC)
+    assert event.created_at.tzinfo is UTC
     assert attrs.asdict(event.data, recurse=False) == expected
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         event.id = "x"  # type: ignore[misc]
@@ -299,12 +299,12 @@ def test_unknown_event() -> None:
     assert isinstance(event, UnknownWebhookEvent)
     assert event.event == "room.teleported"
     assert event.data == {"roomName": "r", "to": "mars"}
-    assert event.created_at == datetime.fromtimestamp(CREATED, tz=timezone.utc)
+    assert event.created_at == datetime.fromtimestamp(CREATED, tz=UTC)
 
 
 def test_float_created_at() -> None:
     event = parse_event({**document("live.ended", SAMPLES["live.ended"][1]), "createdAt": 1.5})
-    assert event.created_at == datetime.fromtimestamp(1.5, tz=timezone.utc)
+    assert event.created_at == datetime.fromtimestamp(1.5, tz=UTC)
 
 
 @pytest.mark.parametrize(

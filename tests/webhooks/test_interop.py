@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import standardwebhooks
@@ -34,7 +34,7 @@ def body(event_id: str) -> str:
 def test_their_signatures_verify_with_ours(n: int) -> None:
     key = secret()
     raw = body(f"evt_{n}")
-    now = datetime.now(tz=timezone.utc)
+    now = datetime.now(tz=UTC)
     signature = standardwebhooks.Webhook(key).sign(f"evt_{n}", now, raw)
     headers = {
         "webhook-id": f"evt_{n}",
@@ -64,6 +64,6 @@ def test_secrets_are_the_same_format() -> None:
     raw = body("evt_x").encode()
     ours = sign(raw, key, timestamp=1764460800)["webhook-signature"]
     theirs = standardwebhooks.Webhook(key).sign(
-        "evt_x", datetime.fromtimestamp(1764460800, tz=timezone.utc), raw.decode()
+        "evt_x", datetime.fromtimestamp(1764460800, tz=UTC), raw.decode()
     )
     assert ours == theirs

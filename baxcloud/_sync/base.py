@@ -1,4 +1,4 @@
-"""Hand-written support for the generated blocking client in `_sync_client.py`."""
+"""Hand-written support for the generated blocking client in `client.py`."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ from collections.abc import Awaitable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ._options import NOT_GIVEN, RequestOptions, TimeoutTypes
-from ._pagination import AsyncPager, SyncPage
-from ._sync_bridge import SyncBridge
+from .._core.options import NOT_GIVEN, RequestOptions, TimeoutTypes
+from .._core.pagination import AsyncPager, SyncPage
+from .bridge import SyncBridge
 
 if TYPE_CHECKING:
-    from typing_extensions import Self
+    from typing import Self
 
-    from ._client import AsyncBaxCloud
+    from .._client import AsyncBaxCloud
 
 T = TypeVar("T")
 

@@ -7,24 +7,24 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from ._base_client import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
-from ._body import DEFAULT_MAX_RESPONSE_BYTES
-from ._client import AsyncBaxCloud
-from ._pagination import SyncPage
-from ._sync_base import SyncAPIClient, SyncResource
+from .._client import AsyncBaxCloud
+from .._core.body import DEFAULT_MAX_RESPONSE_BYTES
+from .._core.pagination import SyncPage
+from .._core.pipeline import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
+from .base import SyncAPIClient, SyncResource
 
 if TYPE_CHECKING:
     import builtins
     import os
     from collections.abc import Mapping, Sequence
     from pathlib import Path
-    from typing import Any
+    from typing import Any, Unpack
 
     import httpx
-    from typing_extensions import Unpack
 
-    from ._download import ProgressCallback
-    from ._media_models import (
+    from .._core.download import ProgressCallback
+    from .._core.options import RequestOptions, TimeoutTypes
+    from .._media_models import (
         AutoStreamConfig,
         DownloadUrl,
         Egress,
@@ -40,16 +40,15 @@ if TYPE_CHECKING:
         Recording,
         RecordingStatus,
     )
-    from ._models import Grants, Participant, ParticipantToken, Room, TokenClaims
-    from ._options import RequestOptions, TimeoutTypes
-    from ._resources.egress import AsyncEgress
-    from ._resources.ingress import AsyncIngress
-    from ._resources.participants import AsyncParticipants
-    from ._resources.recordings import AsyncRecordings
-    from ._resources.rooms import AsyncRooms
-    from ._resources.tokens import AsyncTokens
-    from ._resources.webhooks import AsyncWebhooks
-    from .webhooks import WebhookEvent
+    from .._models import Grants, Participant, ParticipantToken, Room, TokenClaims
+    from .._resources.egress import AsyncEgress
+    from .._resources.ingress import AsyncIngress
+    from .._resources.participants import AsyncParticipants
+    from .._resources.recordings import AsyncRecordings
+    from .._resources.rooms import AsyncRooms
+    from .._resources.tokens import AsyncTokens
+    from .._resources.webhooks import AsyncWebhooks
+    from ..webhooks import WebhookEvent
 
 __all__ = ["BaxCloud"]
 

@@ -1,5 +1,5 @@
 """The `baxcloud` command line: `dev` (local server), `demo` (guided tour) and the
-resource commands (`rooms`, `participants`, ... in `_cli_resources`)."""
+resource commands (`rooms`, `participants`, ... in `resources.py`)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 
 def _dev(args: argparse.Namespace) -> int:
     try:
-        from ._server import DataDirectoryInUse, ServerConfig, serve
-        from ._server._serve import exposure_warning
+        from .._server import DataDirectoryInUse, ServerConfig, serve
+        from .._server._serve import exposure_warning
     except ImportError:
         print(
             "baxcloud dev needs the server extra: pip install 'baxcloud[server]'", file=sys.stderr
@@ -33,7 +33,7 @@ def _dev(args: argparse.Namespace) -> int:
             print(f"  faults: rate={faults.rate:g} kinds={kinds} seed={faults.seed}")
         print("Press Ctrl+C to stop.", flush=True)
 
-    from ._server._faults import parse_fault_spec
+    from .._server._faults import parse_fault_spec
 
     try:
         faults = parse_fault_spec(args.faults or "")
@@ -62,7 +62,7 @@ def _dev(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from ._demo import run_demo
+    from .demo import run_demo
 
     return run_demo()
 
@@ -121,7 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(handler=_demo)
 
-    from ._cli_resources import add_resource_commands
+    from .resources import add_resource_commands
 
     add_resource_commands(commands)
     return parser

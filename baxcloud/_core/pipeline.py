@@ -8,6 +8,7 @@ attempts), map failures to typed errors and structure the JSON into models.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import sys
@@ -20,11 +21,12 @@ from typing import Any, TypeVar
 import anyio
 import httpx
 
-from . import _retry
-from ._api_key import ApiKey, Secret, parse_api_key
-from ._body import ACCEPT_ENCODING, DEFAULT_MAX_RESPONSE_BYTES, BodyError, read_limited
-from ._converter import structure
-from ._errors import (
+from .._version import get_version
+from . import retry
+from .api_key import ApiKey, Secret, parse_api_key
+from .body import ACCEPT_ENCODING, DEFAULT_MAX_RESPONSE_BYTES, BodyError, read_limited
+from .converter import structure
+from .errors import (
     APIConnectionError,
     APIResponseValidationError,
     APIStatusError,
@@ -34,10 +36,9 @@ from ._errors import (
     RateLimitError,
     status_error_class,
 )
-from ._http import DEADLINE, HTTPPools
-from ._logging import logger, redact
-from ._options import NOT_GIVEN, RequestOptions, TimeoutTypes, resolve_timeout
-from ._version import get_version
+from .log import logger, redact
+from .options import NOT_GIVEN, RequestOptions, TimeoutTypes, resolve_timeout
+from .pools import DEADLINE, HTTPPools
 
 T = TypeVar("T")
 
@@ -245,13 +246,13 @@ class AsyncAPIClient:
                 return _parse_body(response, raw, cast_to, parse)
 
             error = make_status_error(response, request_id, raw)
-            if retries_done < max_retries and _retry.should_retry(response, error.code):
+            if retries_done < max_retries and retry.should_retry(response, error.code):
                 retries_done = await self._pause(
                     method,
                     path,
                     retries_done,
                     f"{status} {error.code}",
-                    _retry.parse_retry_after(response),
+                    retry.parse_retry_after(response),
                 )
                 continue
             logger.debug("%s %s -> %d %s (%s)", method, path, status, error.code, request_id)
@@ -277,8 +278,10 @@ class AsyncAPIClient:
         # cancelled just as a connection is handed to it (encode/httpcore#1093), so
         # the cancel scope is the backstop for what they cannot see (a trickled
         # body or head), a moment later.
-        backstop = None if attempt_limit is None else attempt_limit + _BACKSTOP_GRACE
-        with anyio.fail_after(backstop):
+        deadline = math.inf
+        if attempt_limit is not None:
+            deadline = anyio.current_time() + attempt_limit + _BACKSTOP_GRACE
+        with anyio.CancelScope(deadline=deadline) as scope:
             request = pool.build_request(
                 method,
                 url,
@@ -291,17 +294,24 @@ class AsyncAPIClient:
             response = await pool.send(request, stream=True)
             try:
                 raw = await read_limited(response, self.max_response_bytes)
-            except BodyError as exc:
-                message = str(exc)
-                if message == "too large":
-                    message = f"response body exceeds max_response_bytes={self.max_response_bytes}"
-                raise _invalid(response, b"", message) from None
-            finally:
+            except BaseException as exc:
                 # Shielded: a close cut short by the deadline would never give the
                 # connection back to the pool.
                 with anyio.CancelScope(shield=True):
                     await response.aclose()
+                if isinstance(exc, BodyError):
+                    raise self._body_error(response, exc) from None
+                raise
+        if scope.cancelled_caught:
+            raise TimeoutError
+        await response.aclose()  # the body is read: this only returns the connection
         return response.status_code, response, raw
+
+    def _body_error(self, response: httpx.Response, exc: BodyError) -> APIResponseValidationError:
+        message = str(exc)
+        if message == "too large":
+            message = f"response body exceeds max_response_bytes={self.max_response_bytes}"
+        return _invalid(response, b"", message)
 
     async def _pause(
         self,
@@ -311,7 +321,7 @@ class AsyncAPIClient:
         reason: str,
         retry_after: float | None = None,
     ) -> int:
-        delay = _retry.backoff_delay(retries_done, retry_after)
+        delay = retry.backoff_delay(retries_done, retry_after)
         logger.info("retrying %s %s in %.2fs after %s", method, path, delay, reason)
         await anyio.sleep(delay)
         return retries_done + 1
@@ -460,5 +470,5 @@ def make_status_error(
         "details": details,
     }
     if cls is RateLimitError:
-        kwargs["retry_after"] = _retry.parse_retry_after(response)
+        kwargs["retry_after"] = retry.parse_retry_after(response)
     return cls(message, **kwargs)

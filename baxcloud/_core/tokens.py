@@ -15,7 +15,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from ._errors import TokenVerificationError
+from .errors import TokenVerificationError
 
 ALGORITHM = "HS256"
 LEEWAY_SECONDS = 60

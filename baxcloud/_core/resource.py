@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ._converter import converter
-from ._options import RequestOptions
-from ._pagination import AsyncPage, AsyncPager, make_page_fetcher
-from ._paths import check_int
+from .arguments import check_int
+from .converter import converter
+from .options import RequestOptions
+from .pagination import AsyncPage, AsyncPager, make_page_fetcher
 
 if TYPE_CHECKING:
-    from ._base_client import AsyncAPIClient
+    from .pipeline import AsyncAPIClient
 
 T = TypeVar("T")
 

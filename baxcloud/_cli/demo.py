@@ -9,8 +9,8 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from ._errors import APIStatusError, NotFoundError
-from .testing import LocalServer
+from .._core.errors import APIStatusError, NotFoundError
+from ..testing import LocalServer
 
 T = TypeVar("T")
 
@@ -200,7 +200,7 @@ class _WebhookReceiver:
             return list(self._events)
 
     def _receive(self, body: bytes, headers: dict[str, str]) -> int:
-        from . import webhooks
+        from .. import webhooks
 
         try:
             event = webhooks.verify(body, headers, self._secret or "")

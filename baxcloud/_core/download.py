@@ -22,16 +22,16 @@ from typing import TYPE_CHECKING
 import anyio
 import httpx
 
-from . import _retry
-from ._base_client import make_status_error
-from ._errors import APIConnectionError, APIStatusError, APITimeoutError, BaxCloudError
-from ._logging import logger
-from ._options import resolve_timeout
+from . import retry
+from .errors import APIConnectionError, APIStatusError, APITimeoutError, BaxCloudError
+from .log import logger
+from .options import resolve_timeout
+from .pipeline import make_status_error
 
 if TYPE_CHECKING:
-    from ._base_client import AsyncAPIClient
-    from ._media_models import DownloadUrl, Recording
-    from ._options import RequestOptions, TimeoutTypes
+    from .._media_models import DownloadUrl, Recording
+    from .options import RequestOptions, TimeoutTypes
+    from .pipeline import AsyncAPIClient
 
 ProgressCallback = Callable[[int, int], object]
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
@@ -166,8 +166,8 @@ class _Transfer:
             )
         if status >= 400:
             error = await self._status_error(response)
-            if _retry.should_retry(response, error.code):
-                await self._no_progress(error, _retry.parse_retry_after(response))
+            if retry.should_retry(response, error.code):
+                await self._no_progress(error, retry.parse_retry_after(response))
                 return
             raise error
         if status == 200:
@@ -252,7 +252,7 @@ class _Transfer:
                 f"download of {self.recording_id} stalled at {self.done} of {self.expected}"
                 f" bytes: {self.failures} answers in a row brought no data"
             )
-        delay = _retry.backoff_delay(self.failures - 1, retry_after)
+        delay = retry.backoff_delay(self.failures - 1, retry_after)
         logger.info(
             "download of %s: no data at %d bytes; retrying in %.2fs",
             self.recording_id,
@@ -284,7 +284,7 @@ class _Transfer:
             self.done,
             reason,
         )
-        await anyio.sleep(_retry.backoff_delay(self.failures - 1))
+        await anyio.sleep(retry.backoff_delay(self.failures - 1))
 
     async def _refresh_url(self, response: httpx.Response) -> None:
         """An expired or refused URL: fetch a fresh one (at once the first time)."""
@@ -292,7 +292,7 @@ class _Transfer:
         if self.refusals > self.max_retries + 1:
             raise await self._status_error(response)
         if self.refusals > 1:
-            await anyio.sleep(_retry.backoff_delay(self.refusals - 2))
+            await anyio.sleep(retry.backoff_delay(self.refusals - 2))
         self.url = (await self.fetch_url()).download_url
 
     def _mismatch(self, what: str) -> BaxCloudError:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ._errors import BaxCloudError
+from .errors import BaxCloudError
 
 _KEY_RE = re.compile(r"bax_(sk|pk)_([A-Za-z0-9]{4,32})_([A-Za-z0-9]{32,128})")
 

@@ -23,8 +23,8 @@ import weakref
 from collections.abc import Awaitable, Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ._errors import BaxCloudError
-from ._http import HTTPPools, running_loop
+from .._core.errors import BaxCloudError
+from .._core.pools import HTTPPools, running_loop
 
 if TYPE_CHECKING:
     import asyncio

@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 import attrs
 
-from ._converter import camel
+from .converter import camel
 
 M = TypeVar("M")
 

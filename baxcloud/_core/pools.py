@@ -3,7 +3,7 @@
 httpx's async pools belong to the event loop that opened their connections,
 so the SDK keeps one pool per event loop: an async program normally has one;
 the blocking client runs each calling thread on a loop of its own (see
-`_sync_bridge`). Pools are created on first use (building an SSL context is
+`_sync/bridge.py`). Pools are created on first use (building an SSL context is
 not free) and forgotten after `os.fork()`, since a child must never reuse its
 parent's sockets. A client passed in by the user is used as is, for every call.
 """
@@ -15,12 +15,12 @@ import sys
 import threading
 import time
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
 
-from ._errors import BaxCloudError
+from .errors import BaxCloudError
 
 # Keep-alive for as many connections as may be open: bulk jobs then never churn sockets.
 DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=100)
@@ -123,12 +123,18 @@ class BlockingTransport(httpx.AsyncBaseTransport):
 
     def __init__(self) -> None:
         self._client = httpx.Client(limits=DEFAULT_LIMITS, follow_redirects=False)
+        # The transport httpx.Client picks for a URL (a proxy's, from the environment,
+        # or the default): sending through it directly skips a second pass of cookie
+        # and auth handling, which the outer client does already.
+        self._transport_for_url: Callable[[httpx.URL], httpx.BaseTransport] = (
+            self._client._transport_for_url
+        )
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         deadline: float | None = request.extensions.get(DEADLINE)
         if deadline is not None:
             _clamp_timeouts(request, deadline)
-        response = self._client.send(request, stream=True)
+        response = self._transport_for_url(request.url).handle_request(request)
         return httpx.Response(
             status_code=response.status_code,
             headers=response.headers,

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ._cli_output import Column
+    from .output import Column
 
 __all__ = ["add_resource_commands"]
 
@@ -446,7 +446,7 @@ def _common_options() -> argparse.ArgumentParser:
 
 def add_resource_commands(commands: Any) -> None:
     """Add one subcommand per resource (and per action under it) to `commands`."""
-    from . import _sync_client  # already imported by `import baxcloud`
+    from .._sync import client as _sync_client  # already imported by `import baxcloud`
 
     common = _common_options()
     for resource_name, resource in RESOURCES.items():
@@ -537,13 +537,13 @@ def _fail(
 def _execute(
     resource_name: str, resource: Resource, command: Command, args: argparse.Namespace
 ) -> int:
-    from ._errors import (
+    from .._core.errors import (
         APIConnectionError,
         APIStatusError,
         BaxCloudError,
         TokenVerificationError,
     )
-    from ._sync_client import BaxCloud
+    from .._sync.client import BaxCloud
 
     kwargs = _sdk_arguments(command, args)
     if command.method == "verify" and kwargs.get("token") == "-":
@@ -563,7 +563,7 @@ def _execute(
         if command.method_without_args and not kwargs:
             method_name = command.method_without_args
         if command.output == "download" and not args.no_progress:
-            from ._cli_output import ProgressBar
+            from .output import ProgressBar
 
             progress = ProgressBar(sys.stderr, kwargs["recording_id"])
             kwargs["progress"] = progress
@@ -598,7 +598,7 @@ def _execute(
 
 
 def _masked(data: Any, fields: Sequence[str]) -> Any:
-    from ._cli_output import MASK
+    from .output import MASK
 
     if isinstance(data, list):
         return [_masked(item, fields) for item in data]
@@ -612,7 +612,7 @@ def _print_result(
     kwargs: Mapping[str, Any],
     result: Any,
 ) -> None:
-    from ._cli_output import print_json, render_detail, render_table, table_data, to_data
+    from .output import print_json, render_detail, render_table, table_data, to_data
 
     out = sys.stdout
     if command.output == "none":

@@ -7,7 +7,7 @@ values pass through as plain strings, and timestamps become aware UTC datetimes.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar, get_origin
 
 import attrs
@@ -35,10 +35,10 @@ def _structure_literal(value: Any, _: Any) -> Any:
 
 def _structure_datetime(value: Any, _: Any) -> datetime:
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise TypeError(f"expected Unix seconds, got {type(value).__name__}")
-    return datetime.fromtimestamp(value, tz=timezone.utc)
+    return datetime.fromtimestamp(value, tz=UTC)
 
 
 def _unstructure_datetime(value: datetime) -> int:

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Itera
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:
-    from ._sync_base import SyncAPIClient
+    from .._sync.base import SyncAPIClient
 
 T = TypeVar("T")
 
