@@ -38,7 +38,7 @@ from .errors import (
 )
 from .log import logger, redact
 from .options import NOT_GIVEN, RequestOptions, TimeoutTypes, resolve_timeout
-from .pools import DEADLINE, HTTPPools
+from .pools import DEADLINE, HTTPPools, reclaim_orphaned_connections
 
 T = TypeVar("T")
 
@@ -291,7 +291,11 @@ class AsyncAPIClient:
                 timeout=timeout,
                 extensions=extensions,
             )
-            response = await pool.send(request, stream=True)
+            try:
+                response = await pool.send(request, stream=True)
+            except BaseException:
+                reclaim_orphaned_connections(pool)
+                raise
             try:
                 raw = await read_limited(response, self.max_response_bytes)
             except BaseException as exc:

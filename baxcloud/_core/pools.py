@@ -175,3 +175,31 @@ class _AsyncBody(httpx.AsyncByteStream):
 
     async def aclose(self) -> None:
         self._response.close()
+
+
+def reclaim_orphaned_connections(client: httpx.AsyncClient) -> None:
+    """Give back pool slots held by connections that no request will ever use.
+
+    httpcore (1.0.9) creates a connection for a queued request when a slot frees
+    up; if that request then times out or is cancelled before it starts using the
+    connection, the connection stays in the pool unopened, never reusable and
+    never closed, and holds its slot for good: enough of them and every later call
+    fails with PoolTimeout (encode/httpcore#1093). Called after a failed send, this
+    marks such connections failed, so the pool drops them at its next request.
+    It reads httpcore's internals defensively and does nothing if they change.
+    """
+    transports = [getattr(client, "_transport", None), *getattr(client, "_mounts", {}).values()]
+    for transport in transports:
+        pool = getattr(transport, "_pool", None)
+        connections = getattr(pool, "_connections", None)
+        requests = getattr(pool, "_requests", None)
+        if not isinstance(connections, list) or not isinstance(requests, list):
+            continue
+        in_use = {id(getattr(request, "connection", None)) for request in requests}
+        for connection in connections:
+            if (
+                id(connection) not in in_use
+                and getattr(connection, "_connection", True) is None
+                and getattr(connection, "_connect_failed", None) is False
+            ):
+                connection._connect_failed = True

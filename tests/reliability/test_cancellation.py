@@ -197,6 +197,40 @@ async def test_exhausted_pool_and_slow_server_end_in_timeouts_not_hangs(
         await http.aclose()
 
 
+async def test_pool_slots_survive_timeouts_under_contention_round_after_round(
+    fault_server: LocalServer,
+) -> None:
+    """Timeouts racing a freed pool slot must not lose the slot (encode/httpcore#1093).
+
+    A request that times out just as the pool hands it a new connection used to
+    leave that connection unopened in the pool for good; with one slot, every later
+    call then failed with PoolTimeout. The race is timing-dependent, so it is run
+    many times: without the SDK's reclaiming it shows within a few rounds.
+    """
+    http = httpx.AsyncClient(limits=httpx.Limits(max_connections=1))
+    with anyio.fail_after(120):
+        async with fault_server.async_client(http_client=http, timeout=0.2) as client:
+            for _ in range(12):
+                fault_server.set_faults(rate=1, kinds=["slow"], slow_seconds=0.5)
+                outcomes: list[BaseException] = []
+
+                async def call(into: list[BaseException]) -> None:
+                    try:
+                        await client.rooms.get("x", max_retries=0)
+                    except APIConnectionError as exc:
+                        into.append(exc)
+
+                async with anyio.create_task_group() as tg:
+                    for _ in range(4):
+                        tg.start_soon(call, outcomes)
+                assert len(outcomes) == 4
+                assert all(isinstance(e, APITimeoutError) for e in outcomes)
+                fault_server.set_faults()
+                page = await client.with_options(timeout=10).rooms.list(limit=1)
+                assert page.limit == 1
+        await http.aclose()
+
+
 async def test_unreachable_server_is_a_connection_error() -> None:
     with anyio.fail_after(30):
         listener = await anyio.create_tcp_listener(local_host="127.0.0.1")
