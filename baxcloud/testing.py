@@ -34,11 +34,22 @@ from ._models import (
 from ._sync.client import BaxCloud
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from typing import Self
 
-    from ._server import LocalBaxCloudApp
+    from ._server import FAULT_KINDS, DataDirectoryInUse, FaultConfig, LocalBaxCloudApp
 
-__all__ = ["LocalServer"]
+__all__ = ["FAULT_KINDS", "DataDirectoryInUse", "FaultConfig", "LocalServer"]
+
+
+def __getattr__(name: str) -> Any:
+    # The server's own names load with the server (the `server` extra), on first use.
+    if name in ("FAULT_KINDS", "DataDirectoryInUse", "FaultConfig"):
+        from . import _server
+
+        return getattr(_server, name)
+    raise AttributeError(f"module 'baxcloud.testing' has no attribute {name!r}")
+
 
 _STARTUP_TIMEOUT = 15.0
 
@@ -82,7 +93,7 @@ class LocalServer:
         egress_stop_delay: float = 1.0,
         recording_bytes_per_second: int = 64 * 1024,
         recording_max_bytes: int = 64 * 1024 * 1024,
-        faults: Any = None,
+        faults: FaultConfig | Mapping[str, Any] | str | None = None,
         webhook_urls: Iterable[str] = (),
         webhook_retry_schedule: Iterable[float] | None = None,
         webhook_timeout: float | None = None,

@@ -40,6 +40,51 @@ def test_public_names() -> None:
     assert (ROOT / "baxcloud" / "py.typed").exists()
 
 
+# Names from the standard library, typing and httpx that public signatures may use.
+FOREIGN_NAMES = {
+    *("Any", "Callable", "Iterable", "Literal", "Mapping", "None", "Self", "Sequence", "T"),
+    *("Path", "PathLike", "TracebackType", "Unpack"),
+    *("AsyncClient", "Response", "Timeout", "URL"),  # httpx
+}
+
+
+def test_what_public_signatures_use_is_exported() -> None:
+    """Every capitalised name in a public method's annotations can be imported from baxcloud."""
+    import inspect
+
+    classes = [getattr(baxcloud, n) for n in baxcloud.__all__ if n != "webhooks"]
+    classes = [c for c in classes if inspect.isclass(c) and c.__module__.startswith("baxcloud")]
+    namespaces = [c for c in classes if c.__name__.startswith(("Async", "Sync"))]
+    assert {c.__name__ for c in namespaces} >= {"AsyncRecordings", "SyncRecordings", "SyncEgress"}
+    missing: dict[str, set[str]] = {}
+    for cls in classes:
+        for name, member in inspect.getmembers(cls, inspect.isfunction):
+            constructed_by_users = cls in (baxcloud.AsyncBaxCloud, baxcloud.BaxCloud)
+            if name.startswith("_") and not (name == "__init__" and constructed_by_users):
+                continue
+            for annotation in inspect.get_annotations(member).values():
+                for used in re.findall(r"\b[A-Z][A-Za-z0-9]*\b", str(annotation)):
+                    exported = used in baxcloud.__all__ or used in baxcloud.webhooks.__all__
+                    if not exported and used not in FOREIGN_NAMES:
+                        missing.setdefault(used, set()).add(f"{cls.__name__}.{name}")
+    assert not missing, {k: sorted(v)[:3] for k, v in missing.items()}
+
+
+def test_the_local_servers_settings_are_exported_from_testing() -> None:
+    import baxcloud.testing as testing
+
+    assert set(testing.__all__) == {
+        "DataDirectoryInUse",
+        "FAULT_KINDS",
+        "FaultConfig",
+        "LocalServer",
+    }
+    config = testing.FaultConfig(rate=0.5, kinds=["429"], seed=3)
+    assert config.kinds == ("429",)
+    assert "slow" in testing.FAULT_KINDS
+    assert issubclass(testing.DataDirectoryInUse, baxcloud.BaxCloudError)
+
+
 def test_demo_runs_against_an_embedded_server() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BAXCLOUD_")}
     result = subprocess.run(

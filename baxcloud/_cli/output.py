@@ -14,8 +14,8 @@ from typing import Any, TextIO
 
 __all__ = [
     "MASK",
-    "ProgressBar",
     "Column",
+    "ProgressBar",
     "print_json",
     "render_detail",
     "render_table",
