@@ -19,7 +19,6 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import anyio
 import httpx
 
 from . import retry
@@ -112,8 +111,11 @@ class _Transfer:
         self.timeout = timeout
         self.max_retries = max_retries
         self.done = 0
-        self.failures = 0  # failed attempts since data last arrived
-        self.refusals = 0  # URL refusals in a row
+        # Failed attempts since data last arrived, and refused URLs in a row (the
+        # first refusal is an expired URL: it is replaced at once, not retried).
+        self.retries = retry.Retries(max_retries, f"download of {recording_id}")
+        self.url_retries = retry.Retries(max_retries, f"download URL of {recording_id}")
+        self.url_refused = False
 
     async def run(self) -> None:
         self._open_partial()
@@ -179,7 +181,8 @@ class _Transfer:
             start, end = self._checked_range(response)
         else:
             raise self._mismatch(f"the download server answered {status} instead of the file")
-        self.refusals = 0
+        self.url_refused = False
+        self.url_retries.reset()
         await self._write(response, start, end)
 
     def _check_length(self, response: httpx.Response) -> None:
@@ -226,7 +229,7 @@ class _Transfer:
                     continue
                 sink.write(chunk[skip:] if skip else chunk)
                 self.done = position
-                self.failures = 0
+                self.retries.reset()
                 if self.progress is not None:
                     self.progress(self.done, self.expected)
         if self.done == before:
@@ -244,22 +247,14 @@ class _Transfer:
     async def _no_progress(
         self, error: BaxCloudError | None, retry_after: float | None = None
     ) -> None:
-        self.failures += 1
-        if self.failures > self.max_retries:
+        if self.retries.exhausted:
             if error is not None:
                 raise error
             raise APIConnectionError(
                 f"download of {self.recording_id} stalled at {self.done} of {self.expected}"
-                f" bytes: {self.failures} answers in a row brought no data"
+                f" bytes: {self.retries.used + 1} answers in a row brought no data"
             )
-        delay = retry.backoff_delay(self.failures - 1, retry_after)
-        logger.info(
-            "download of %s: no data at %d bytes; retrying in %.2fs",
-            self.recording_id,
-            self.done,
-            delay,
-        )
-        await anyio.sleep(delay)
+        await self.retries.pause(f"no data at {self.done} bytes", retry_after)
 
     async def _after_transport_error(self, exc: Exception) -> None:
         if isinstance(exc, httpx.TimeoutException):
@@ -275,24 +270,17 @@ class _Transfer:
 
     async def _interrupted(self, reason: str, error: BaxCloudError) -> None:
         """The transfer broke off (possibly after some data): resume after a backoff."""
-        self.failures += 1
-        if self.failures > self.max_retries:
+        if self.retries.exhausted:
             raise error
-        logger.info(
-            "download of %s interrupted at %d bytes (%s); resuming",
-            self.recording_id,
-            self.done,
-            reason,
-        )
-        await anyio.sleep(retry.backoff_delay(self.failures - 1))
+        await self.retries.pause(f"interruption at {self.done} bytes ({reason})")
 
     async def _refresh_url(self, response: httpx.Response) -> None:
         """An expired or refused URL: fetch a fresh one (at once the first time)."""
-        self.refusals += 1
-        if self.refusals > self.max_retries + 1:
-            raise await self._status_error(response)
-        if self.refusals > 1:
-            await anyio.sleep(retry.backoff_delay(self.refusals - 2))
+        if self.url_refused:
+            if self.url_retries.exhausted:
+                raise await self._status_error(response)
+            await self.url_retries.pause(f"the download URL was refused ({response.status_code})")
+        self.url_refused = True
         self.url = (await self.fetch_url()).download_url
 
     def _mismatch(self, what: str) -> BaxCloudError:

@@ -216,23 +216,23 @@ class AsyncAPIClient:
         max_retries = opts.get("max_retries", self.max_retries)
         url = self.base_url + path
 
-        retries_done = 0
+        retries = retry.Retries(max_retries, f"{method} {path}")
         while True:
-            logger.debug("%s %s (attempt %d)", method, path, retries_done + 1)
+            logger.debug("%s %s (attempt %d)", method, path, retries.used + 1)
             try:
                 status, response, raw = await self._attempt(
                     method, url, content, query, headers, timeout, attempt_limit
                 )
             except (httpx.TimeoutException, TimeoutError) as exc:
-                if retries_done < max_retries:
-                    retries_done = await self._pause(method, path, retries_done, "timeout")
+                if not retries.exhausted:
+                    await retries.pause("timeout")
                     continue
                 raise APITimeoutError(
                     f"request timed out: {method} {path}: {_timeout_cause(exc, attempt_limit)}"
                 ) from exc
             except httpx.RequestError as exc:
-                if retries_done < max_retries:
-                    retries_done = await self._pause(method, path, retries_done, type(exc).__name__)
+                if not retries.exhausted:
+                    await retries.pause(type(exc).__name__)
                     continue
                 raise APIConnectionError(
                     f"connection error: {method} {path}: {type(exc).__name__}"
@@ -246,14 +246,8 @@ class AsyncAPIClient:
                 return _parse_body(response, raw, cast_to, parse)
 
             error = make_status_error(response, request_id, raw)
-            if retries_done < max_retries and retry.should_retry(response, error.code):
-                retries_done = await self._pause(
-                    method,
-                    path,
-                    retries_done,
-                    f"{status} {error.code}",
-                    retry.parse_retry_after(response),
-                )
+            if not retries.exhausted and retry.should_retry(response, error.code):
+                await retries.pause(f"{status} {error.code}", retry.parse_retry_after(response))
                 continue
             logger.debug("%s %s -> %d %s (%s)", method, path, status, error.code, request_id)
             raise error
@@ -316,19 +310,6 @@ class AsyncAPIClient:
         if message == "too large":
             message = f"response body exceeds max_response_bytes={self.max_response_bytes}"
         return _invalid(response, b"", message)
-
-    async def _pause(
-        self,
-        method: str,
-        path: str,
-        retries_done: int,
-        reason: str,
-        retry_after: float | None = None,
-    ) -> int:
-        delay = retry.backoff_delay(retries_done, retry_after)
-        logger.info("retrying %s %s in %.2fs after %s", method, path, delay, reason)
-        await anyio.sleep(delay)
-        return retries_done + 1
 
 
 _OPTION_NAMES = frozenset(RequestOptions.__annotations__)

@@ -1,4 +1,5 @@
-"""Retry policy (contract B.6): which failures retry and how long to wait."""
+"""The retry policy, one for API calls and downloads: what retries, how long to wait,
+and `Retries`, the budget of one call (docs/configuration.md, "Retries and idempotency")."""
 
 from __future__ import annotations
 
@@ -6,7 +7,10 @@ import email.utils
 import random
 import time
 
+import anyio
 import httpx
+
+from .log import logger
 
 INITIAL_DELAY = 0.5
 MAX_DELAY = 8.0
@@ -46,3 +50,29 @@ def backoff_delay(retries_done: int, retry_after: float | None = None) -> float:
         return retry_after
     delay = min(INITIAL_DELAY * 2.0**retries_done, MAX_DELAY)
     return delay * (1 - 0.25 * random.random())
+
+
+class Retries:
+    """The retries one call has left, and the pause before each (`backoff_delay`)."""
+
+    __slots__ = ("_what", "limit", "used")
+
+    def __init__(self, limit: int, what: str) -> None:
+        self.limit = limit
+        self.used = 0
+        self._what = what
+
+    @property
+    def exhausted(self) -> bool:
+        return self.used >= self.limit
+
+    async def pause(self, reason: str, retry_after: float | None = None) -> None:
+        """Wait before the next attempt and spend one retry."""
+        delay = backoff_delay(self.used, retry_after)
+        logger.info("retrying %s in %.2fs after %s", self._what, delay, reason)
+        await anyio.sleep(delay)
+        self.used += 1
+
+    def reset(self) -> None:
+        """Progress was made (a download received data): the budget starts again."""
+        self.used = 0
