@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 import attrs
 
@@ -30,8 +30,15 @@ ParticipantState = Literal["JOINING", "JOINED", "ACTIVE", "DISCONNECTED"]
 TrackKind = Literal["audio", "video", "data"]
 TrackSource = Literal["camera", "microphone", "screen_share", "screen_share_audio", "unknown"]
 
-_is_bool = attrs.validators.instance_of(bool)
-_optional_bool = attrs.validators.optional(_is_bool)
+
+def _is_bool(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, bool):
+        raise TypeError(f"{attribute.name} must be a bool, not {type(value).__name__}")
+
+
+def _optional_bool(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and not isinstance(value, bool):
+        raise TypeError(f"{attribute.name} must be a bool or None, not {type(value).__name__}")
 
 
 def _optional_sources(value: Iterable[str] | None) -> tuple[str, ...] | None:

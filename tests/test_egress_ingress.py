@@ -114,9 +114,6 @@ async def test_stream_failure(media: Any, media_server: LocalServer) -> None:
         {"mode": "stream", "stream": {"urls": []}},
         {"mode": "stream", "stream": {"urls": [YOUTUBE] * 6}},
         {"mode": "stream", "stream": {"urls": ["http://example.com/live/key"]}},
-        {"mode": "teleport", "file": {"file_type": "MP4"}},
-        {"mode": "record", "file": {"file_type": "AVI"}},
-        {"mode": "record", "file": {"file_type": "MP4"}, "quality": "4k"},
     ],
 )
 async def test_invalid_egress_is_422(media: Any, kwargs: dict[str, Any]) -> None:
@@ -125,6 +122,21 @@ async def test_invalid_egress_is_422(media: Any, kwargs: dict[str, Any]) -> None
         await resolve(media.egress.start(room_name="bad", **kwargs))
     assert info.value.code == "validation_failed"
     assert info.value.details
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"mode": "teleport", "file": {"file_type": "MP4"}}, "^mode must be one of"),
+        ({"mode": "record", "file": {"file_type": "AVI"}}, r"^file\.file_type must be one of"),
+        ({"mode": "record", "file": {"file_type": "MP4"}, "quality": "4k"}, "^quality must be"),
+    ],
+)
+async def test_unknown_egress_settings_fail_before_sending(
+    media: Any, kwargs: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        await resolve(media.egress.start(room_name="bad", **kwargs))
 
 
 async def test_egress_arguments_are_checked_locally(media: Any) -> None:
@@ -246,9 +258,19 @@ async def test_rtmp_and_whip_ingress(media: Any, media_server: LocalServer) -> N
     [
         {"input_type": "RTMP_INPUT", "bypass_transcoding": True},
         {"input_type": "WHIP_INPUT", "bypass_transcoding": True, "enable_transcoding": True},
-        {"input_type": "SRT_INPUT"},
     ],
 )
 async def test_invalid_ingress_is_422(media: Any, kwargs: dict[str, Any]) -> None:
     with pytest.raises(UnprocessableEntityError):
         await resolve(media.ingress.create(room_name="stage", participant_identity="p", **kwargs))
+
+
+async def test_an_unknown_input_type_fails_before_sending(media: Any) -> None:
+    with pytest.raises(ValueError, match=r"^input_type must be one of 'RTMP_INPUT', 'WHIP_INPUT'"):
+        await resolve(
+            media.ingress.create(room_name="stage", participant_identity="p", input_type="SRT")
+        )
+    whip = await resolve(
+        media.ingress.create(room_name="stage", participant_identity="w", input_type="whip_input")
+    )
+    assert whip.input_type == "WHIP_INPUT"

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -94,7 +95,55 @@ def model_argument(value: M | Mapping[str, Any], cls: type[M], name: str) -> M:
     known = {a.name for a in attrs.fields(cls)}  # type: ignore[arg-type]
     unknown = sorted(str(k) for k in value if k not in known)
     if unknown:
+        hints = [did_you_mean(key, known) for key in unknown]
         raise TypeError(
-            f"unknown {name} key(s): {', '.join(unknown)}; expected some of {sorted(known)}"
+            f"unknown {name} key(s): {', '.join(unknown)}{''.join(hints)};"
+            f" expected some of {sorted(known)}"
         )
-    return cls(**value)
+    try:
+        return cls(**value)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"{name}: {exc}") from None
+
+
+def choice(value: object, name: str, choices: tuple[str, ...]) -> str:
+    """One of `choices`, matched in any letter case and returned as the API spells it."""
+    text = check_str(value, name)
+    for option in choices:
+        if text.lower() == option.lower():
+            return option
+    listed = ", ".join(repr(c) for c in choices)
+    raise ValueError(f"{name} must be one of {listed}, not {text!r}")
+
+
+def optional_choice(value: object, name: str, choices: tuple[str, ...]) -> str | None:
+    return None if value is None else choice(value, name, choices)
+
+
+# Every id carries its kind as a prefix (see the `id`/`sid` fields in openapi.json).
+_ID_KINDS = {
+    "rec_": "a recording id",
+    "EG_": "an egress id",
+    "IN_": "an ingress id",
+    "RM_": "a room sid",
+    "PA_": "a participant sid",
+    "TR_": "a track sid",
+    "evt_": "an event id",
+}
+
+
+def resource_id(value: object, name: str, prefix: str, call: str, hint: str = "") -> str:
+    """An id argument; an id of another kind (by its prefix) fails before any request."""
+    text = check_str(value, name)
+    for other, kind in _ID_KINDS.items():
+        if other != prefix and text.startswith(other):
+            raise ValueError(
+                f"{call} takes the {name} ({prefix}...), not {kind} ({other}...){hint}"
+            )
+    return text
+
+
+def did_you_mean(word: str, candidates: Iterable[str]) -> str:
+    """`" (did you mean 'x'?)"` for the closest candidate, or an empty string."""
+    close = difflib.get_close_matches(word, list(candidates), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""

@@ -209,3 +209,8 @@ def status_error_class(status_code: int) -> type[APIStatusError]:
     if status_code >= 500:
         return InternalServerError
     return _STATUS_ERRORS.get(status_code, APIStatusError)
+
+
+# Errors print as users import them (`baxcloud.ConflictError`), and pickle by that name.
+for _error in (*(globals()[name] for name in __all__), *_STATUS_ERRORS.values()):
+    _error.__module__ = "baxcloud"

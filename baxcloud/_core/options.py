@@ -43,6 +43,8 @@ class RequestOptions(TypedDict, total=False):
     idempotency_key: str
 
 
+OPTION_NAMES = frozenset(RequestOptions.__annotations__)
+
 _TIMEOUT_HELP = "seconds > 0 (float), an httpx.Timeout, or None / math.inf for no limit"
 
 

@@ -11,6 +11,8 @@ import json
 import math
 import os
 import re
+import socket
+import ssl
 import sys
 import time
 import uuid
@@ -37,7 +39,7 @@ from .errors import (
     status_error_class,
 )
 from .log import logger, redact
-from .options import NOT_GIVEN, RequestOptions, TimeoutTypes, resolve_timeout
+from .options import NOT_GIVEN, OPTION_NAMES, RequestOptions, TimeoutTypes, resolve_timeout
 from .pools import DEADLINE, HTTPPools, reclaim_orphaned_connections
 
 T = TypeVar("T")
@@ -120,7 +122,8 @@ class AsyncAPIClient:
             raise ValueError("base_url must be an absolute http(s) URL")
         if parsed.userinfo:
             raise ValueError("base_url must not contain credentials (user:password@)")
-        self.base_url = base_url.rstrip("/")
+        # The SDK adds the /v1 of each path itself; a base URL copied with it still works.
+        self.base_url = base_url.rstrip("/").removesuffix("/v1")
         self.timeout = timeout
         self.max_retries = max_retries
         self.max_response_bytes = max_response_bytes
@@ -235,7 +238,7 @@ class AsyncAPIClient:
                     await retries.pause(type(exc).__name__)
                     continue
                 raise APIConnectionError(
-                    f"connection error: {method} {path}: {type(exc).__name__}"
+                    f"{_connection_failure(exc, url)}: {method} {path}"
                 ) from exc
 
             request_id = response.headers.get("x-request-id")
@@ -312,7 +315,6 @@ class AsyncAPIClient:
         return _invalid(response, b"", message)
 
 
-_OPTION_NAMES = frozenset(RequestOptions.__annotations__)
 _IDEMPOTENCY_KEY_RE = re.compile(r"[\x20-\x7e]{1,255}")
 
 
@@ -323,7 +325,7 @@ def _check_max_retries(max_retries: object) -> None:
 
 def _check_options(opts: Mapping[str, Any]) -> None:
     """Per-call options fail clearly before any request (not deep inside httpx)."""
-    unknown = sorted(set(opts) - _OPTION_NAMES)
+    unknown = sorted(set(opts) - OPTION_NAMES)
     if unknown:
         raise TypeError(f"unknown request option(s): {', '.join(unknown)}")
     _check_max_retries(opts.get("max_retries", 0))
@@ -336,6 +338,56 @@ def _check_options(opts: Mapping[str, Any]) -> None:
             raise TypeError("idempotency_key must be a str")
         if _IDEMPOTENCY_KEY_RE.fullmatch(key) is None:
             raise ValueError("idempotency_key must be 1-255 printable ASCII characters")
+
+
+def _connection_failure(exc: httpx.RequestError, url: str) -> str:
+    """Where the request went and why it got no answer, in words."""
+    target = httpx.URL(url)
+    port = target.port or (443 if target.scheme == "https" else 80)
+    address = f"{target.host}:{port}"
+    cause = _cause(exc)
+    if isinstance(exc, httpx.ConnectError):
+        return f"cannot connect to {address} ({cause})"
+    return f"connection to {address} failed ({type(exc).__name__}: {cause})"
+
+
+def _cause(exc: BaseException) -> str:
+    """The root cause of a transport error: refused, not resolved, TLS, reset..."""
+    chain = [exc]
+    while chain[-1].__cause__ is not None or chain[-1].__context__ is not None:
+        following = chain[-1].__cause__ or chain[-1].__context__
+        if following is None or following in chain:
+            break
+        chain.append(following)
+    for error in chain:
+        if isinstance(error, ssl.SSLCertVerificationError):
+            return f"TLS certificate not trusted: {error.verify_message}"
+        if isinstance(error, ssl.SSLError):
+            return f"TLS failure: {error.reason or error}"
+        if isinstance(error, socket.gaierror):
+            return "host name not resolved"
+        if isinstance(error, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(error, ConnectionResetError):
+            return "connection reset by the server"
+    text = str(exc).lower()
+    for needle, words in _CAUSE_WORDS:
+        if needle in text:
+            return words
+    return redact(str(exc))[:200] or type(exc).__name__
+
+
+# httpx keeps the OS error's text but not always the error itself.
+_CAUSE_WORDS = (
+    ("connection refused", "connection refused"),
+    ("name or service not known", "host name not resolved"),
+    ("nodename nor servname", "host name not resolved"),
+    ("temporary failure in name resolution", "host name not resolved"),
+    ("certificate verify failed", "TLS certificate not trusted"),
+    ("ssl", "TLS failure"),
+    ("connection reset", "connection reset by the server"),
+    ("network is unreachable", "network unreachable"),
+)
 
 
 def _timeout_cause(exc: Exception, attempt_limit: float | None) -> str:

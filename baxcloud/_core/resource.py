@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .arguments import check_int
+from .arguments import check_int, did_you_mean
 from .converter import converter
-from .options import RequestOptions
+from .options import OPTION_NAMES, RequestOptions
 from .pagination import AsyncPage, AsyncPager, make_page_fetcher
 
 if TYPE_CHECKING:
@@ -21,6 +23,13 @@ MAX_PAGE_LIMIT = 100
 class AsyncResource:
     def __init__(self, client: AsyncAPIClient) -> None:
         self._client = client
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        namespace = _namespace_name(cls.__name__)
+        for name, method in list(vars(cls).items()):
+            if not name.startswith("_") and inspect.isfunction(method):
+                setattr(cls, name, _with_keyword_check(method, f"{namespace}.{name}"))
 
     def _paginate(
         self,
@@ -52,3 +61,33 @@ class AsyncResource:
         return AsyncPager(
             make_page_fetcher(request, lambda item: structure_item(item, item_type)), first
         )
+
+
+def _namespace_name(class_name: str) -> str:
+    """`AsyncRooms` -> `rooms`: the attribute users reach the namespace by."""
+    return class_name.removeprefix("Async").lower()
+
+
+def _with_keyword_check(method: Callable[..., T], call: str) -> Callable[..., T]:
+    """`method`, refusing a misspelled keyword as Python would, with a suggestion.
+
+    A method's `**options` would otherwise take any misspelled argument as an
+    unknown request option.
+    """
+    parameters = inspect.signature(method).parameters
+    named = [n for n, p in parameters.items() if n != "self" and p.kind is not p.VAR_KEYWORD]
+    takes_options = len(named) < len(parameters) - 1
+    options = OPTION_NAMES if takes_options else frozenset()
+    accepted = frozenset(named) | options
+
+    @functools.wraps(method)
+    def checked(*args: Any, **kwargs: Any) -> T:
+        if not accepted.issuperset(kwargs):
+            unexpected = sorted(set(kwargs) - accepted)[0]
+            hint = did_you_mean(unexpected, [*named, *options])
+            raise TypeError(f"{call}() got an unexpected keyword argument {unexpected!r}{hint}")
+        return method(*args, **kwargs)
+
+    if inspect.iscoroutinefunction(method) and hasattr(inspect, "markcoroutinefunction"):
+        inspect.markcoroutinefunction(checked)  # Python 3.12+
+    return checked

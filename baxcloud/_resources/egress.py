@@ -1,16 +1,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 
 from .._core.arguments import (
     camel_fields,
     check_bool,
     check_int,
     check_str,
+    choice,
     model_argument,
+    optional_choice,
     optional_str,
     path,
+    resource_id,
     segment,
 )
 from .._core.converter import unstructure
@@ -35,8 +38,9 @@ if TYPE_CHECKING:
 __all__ = ["AsyncEgress"]
 
 
-def _egress_path(egress_id: str, *rest: str) -> str:
-    return path("v1", "egress", segment(egress_id, "egress_id"), *rest)
+def _egress_path(egress_id: str, call: str, *rest: str) -> str:
+    checked = resource_id(egress_id, "egress_id", "EG_", f"egress.{call}")
+    return path("v1", "egress", segment(checked, "egress_id"), *rest)
 
 
 class AsyncEgress(AsyncResource):
@@ -69,6 +73,9 @@ class AsyncEgress(AsyncResource):
             UnprocessableEntityError: invalid combination or URLs (see `details`).
         """
         egress_file = None if file is None else model_argument(file, EgressFile, "file")
+        if egress_file is not None:
+            file_type = choice(egress_file.file_type, "file.file_type", get_args(FileType))
+            egress_file = EgressFile(file_type=file_type)  # type: ignore[arg-type]
         egress_stream = None if stream is None else model_argument(stream, EgressStream, "stream")
         return await self._client._request(
             "POST",
@@ -76,9 +83,9 @@ class AsyncEgress(AsyncResource):
             cast_to=Egress,
             body=camel_fields(
                 room_name=check_str(room_name, "room_name"),
-                mode=check_str(mode, "mode"),
-                layout=optional_str(layout, "layout"),
-                quality=optional_str(quality, "quality"),
+                mode=choice(mode, "mode", get_args(EgressMode)),
+                layout=optional_choice(layout, "layout", get_args(EgressLayout)),
+                quality=optional_choice(quality, "quality", get_args(EgressQuality)),
                 file=None if egress_file is None else unstructure(egress_file),
                 stream=None if egress_stream is None else {"urls": list(egress_stream.urls)},
             ),
@@ -92,7 +99,7 @@ class AsyncEgress(AsyncResource):
             ConflictError: `egress_not_active`.
         """
         return await self._client._request(
-            "POST", _egress_path(egress_id, "stop"), cast_to=Egress, options=options
+            "POST", _egress_path(egress_id, "stop", "stop"), cast_to=Egress, options=options
         )
 
     async def get(self, egress_id: str, **options: Unpack[RequestOptions]) -> Egress:
@@ -102,7 +109,7 @@ class AsyncEgress(AsyncResource):
             NotFoundError: `egress_not_found`.
         """
         return await self._client._request(
-            "GET", _egress_path(egress_id), cast_to=Egress, options=options
+            "GET", _egress_path(egress_id, "get"), cast_to=Egress, options=options
         )
 
     def list(
@@ -138,7 +145,7 @@ class AsyncEgress(AsyncResource):
             ConflictError: `egress_active` while it is still running.
         """
         await self._client._request(
-            "DELETE", _egress_path(egress_id), cast_to=type(None), options=options
+            "DELETE", _egress_path(egress_id, "delete"), cast_to=type(None), options=options
         )
 
     async def get_auto_stream_config(self, **options: Unpack[RequestOptions]) -> AutoStreamConfig:
@@ -171,15 +178,15 @@ class AsyncEgress(AsyncResource):
             cast_to=AutoStreamConfig,
             body=camel_fields(
                 enabled=None if enabled is None else check_bool(enabled, "enabled"),
-                mode=optional_str(mode, "mode"),
-                quality=optional_str(quality, "quality"),
-                layout=optional_str(layout, "layout"),
+                mode=optional_choice(mode, "mode", get_args(EgressMode)),
+                quality=optional_choice(quality, "quality", get_args(EgressQuality)),
+                layout=optional_choice(layout, "layout", get_args(EgressLayout)),
                 min_participants=(
                     None
                     if min_participants is None
                     else check_int(min_participants, "min_participants", minimum=1)
                 ),
-                file_type=optional_str(file_type, "file_type"),
+                file_type=optional_choice(file_type, "file_type", get_args(FileType)),
                 stream_urls=urls,
             ),
             options=options,

@@ -1,8 +1,17 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, get_args
 
-from .._core.arguments import camel_fields, check_bool, check_str, optional_str, path, segment
+from .._core.arguments import (
+    camel_fields,
+    check_bool,
+    check_str,
+    choice,
+    optional_str,
+    path,
+    resource_id,
+    segment,
+)
 from .._core.options import RequestOptions
 from .._core.pagination import AsyncPager
 from .._core.resource import AsyncResource
@@ -14,8 +23,9 @@ if TYPE_CHECKING:
 __all__ = ["AsyncIngress"]
 
 
-def _ingress_path(ingress_id: str) -> str:
-    return path("v1", "ingress", segment(ingress_id, "ingress_id"))
+def _ingress_path(ingress_id: str, call: str) -> str:
+    checked = resource_id(ingress_id, "ingress_id", "IN_", f"ingress.{call}")
+    return path("v1", "ingress", segment(checked, "ingress_id"))
 
 
 def _optional_bool(value: bool | None, name: str) -> bool | None:
@@ -55,7 +65,7 @@ class AsyncIngress(AsyncResource):
             "/v1/ingress",
             cast_to=Ingress,
             body=camel_fields(
-                input_type=check_str(input_type, "input_type"),
+                input_type=choice(input_type, "input_type", get_args(IngressInputType)),
                 room_name=check_str(room_name, "room_name"),
                 participant_identity=check_str(participant_identity, "participant_identity"),
                 participant_name=optional_str(participant_name, "participant_name"),
@@ -94,7 +104,7 @@ class AsyncIngress(AsyncResource):
             NotFoundError: `ingress_not_found`.
         """
         return await self._client._request(
-            "GET", _ingress_path(ingress_id), cast_to=Ingress, options=options
+            "GET", _ingress_path(ingress_id, "get"), cast_to=Ingress, options=options
         )
 
     async def delete(self, ingress_id: str, **options: Unpack[RequestOptions]) -> None:
@@ -104,5 +114,5 @@ class AsyncIngress(AsyncResource):
             NotFoundError: `ingress_not_found`.
         """
         await self._client._request(
-            "DELETE", _ingress_path(ingress_id), cast_to=type(None), options=options
+            "DELETE", _ingress_path(ingress_id, "delete"), cast_to=type(None), options=options
         )

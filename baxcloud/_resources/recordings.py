@@ -2,9 +2,18 @@ from __future__ import annotations
 
 import builtins
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 
-from .._core.arguments import camel_fields, check_int, check_str, optional_str, path, segment
+from .._core.arguments import (
+    camel_fields,
+    check_int,
+    check_str,
+    choice,
+    optional_str,
+    path,
+    resource_id,
+    segment,
+)
 from .._core.converter import structure
 from .._core.download import ProgressCallback, download_to
 from .._core.options import RequestOptions
@@ -22,8 +31,9 @@ MIN_URL_TTL = 60
 MAX_URL_TTL = 604_800
 
 
-def _recording_path(recording_id: str, *rest: str) -> str:
-    return path("v1", "recordings", segment(recording_id, "recording_id"), *rest)
+def _recording_path(recording_id: str, call: str, *rest: str) -> str:
+    checked = resource_id(recording_id, "recording_id", "rec_", f"recordings.{call}")
+    return path("v1", "recordings", segment(checked, "recording_id"), *rest)
 
 
 class AsyncRecordings(AsyncResource):
@@ -40,7 +50,7 @@ class AsyncRecordings(AsyncResource):
 
         Args:
             room_name: the room to record.
-            file_type: "MP4" (default), "OGG" or "WEBM".
+            file_type: "MP4" (default), "OGG" or "WEBM", in any letter case.
 
         Raises:
             NotFoundError: `room_not_found`.
@@ -52,7 +62,7 @@ class AsyncRecordings(AsyncResource):
             cast_to=Recording,
             body=camel_fields(
                 room_name=check_str(room_name, "room_name"),
-                file_type=check_str(file_type, "file_type"),
+                file_type=choice(file_type, "file_type", get_args(FileType)),
             ),
             options=options,
         )
@@ -66,6 +76,9 @@ class AsyncRecordings(AsyncResource):
             ConflictError: `egress_not_active`.
         """
         segment(egress_id, "egress_id")
+        resource_id(
+            egress_id, "egress_id", "EG_", "recordings.stop", ": pass the recording's egress_id"
+        )
         return await self._client._request(
             "POST",
             "/v1/recordings/stop",
@@ -120,7 +133,7 @@ class AsyncRecordings(AsyncResource):
             NotFoundError: `recording_not_found`.
         """
         return await self._client._request(
-            "GET", _recording_path(recording_id), cast_to=Recording, options=options
+            "GET", _recording_path(recording_id, "get"), cast_to=Recording, options=options
         )
 
     async def get_download_url(
@@ -140,7 +153,7 @@ class AsyncRecordings(AsyncResource):
         check_int(expires_in, "expires_in", minimum=MIN_URL_TTL, maximum=MAX_URL_TTL)
         return await self._client._request(
             "GET",
-            _recording_path(recording_id, "download-url"),
+            _recording_path(recording_id, "get_download_url", "download-url"),
             cast_to=DownloadUrl,
             params={"expiresIn": expires_in},
             options=options,

@@ -240,7 +240,7 @@ class SyncRecordings(SyncResource):
 
         Args:
             room_name: the room to record.
-            file_type: "MP4" (default), "OGG" or "WEBM".
+            file_type: "MP4" (default), "OGG" or "WEBM", in any letter case.
 
         Raises:
             NotFoundError: `room_not_found`.
