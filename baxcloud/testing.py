@@ -226,8 +226,10 @@ class LocalServer:
     @property
     def api_key(self) -> str:
         if self._admin is not None and self._app is None:
-            return self._admin._async._api_key.raw
-        return self._running_app().api_key
+            return str(self._admin._async._api_key.raw)
+        # A plain str: the SDK holds keys in a str whose repr hides them, but a caller
+        # asking for the key wants the key (in generated code, for one).
+        return str(self._running_app().api_key)
 
     @property
     def webhook_secret(self) -> str | None:

@@ -297,3 +297,11 @@ def test_redacting_a_megabyte_of_adversarial_text_is_linear() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
     )
     assert done.stdout.strip() == "ok", done.stderr
+
+
+def test_the_local_servers_api_key_is_the_plain_key(server: LocalServer) -> None:
+    """The SDK hides keys from reprs; a caller asking LocalServer for its key gets the key."""
+    key = server.api_key
+    assert type(key) is str
+    assert repr(key) == "'" + key + "'"
+    assert key.startswith("bax_sk_") and not key.endswith("****")
