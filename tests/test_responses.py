@@ -305,3 +305,22 @@ async def test_no_other_exception_type_escapes(kind: str) -> None:
             async with client_for(kind, server) as client:
                 with pytest.raises(BaxCloudError):
                     await resolve(client.rooms.get("r"))
+
+
+async def test_calls_that_never_suspend_leave_no_pile_of_timers() -> None:
+    """Each attempt's deadline is a timer; asyncio drops cancelled ones only as its loop runs.
+
+    With a transport that never suspends (a mock), 3,000 calls used to leave 3,000
+    cancelled timers (about 200 bytes each) in the loop until it next ran.
+    """
+    import asyncio
+
+    import httpx
+
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, content=ROOM))
+    http = httpx.AsyncClient(transport=transport)
+    async with AsyncBaxCloud(api_key=API_KEY, base_url="http://mock", http_client=http) as client:
+        for _ in range(3000):
+            await client.rooms.get("r")
+        pending_timers = len(asyncio.get_running_loop()._scheduled)  # type: ignore[attr-defined]
+    assert pending_timers < 300
