@@ -19,16 +19,8 @@ from helpers import asgi_client
 
 from baxcloud._core.api_key import parse_api_key
 from baxcloud._core.tokens import mint_token
-from baxcloud._server import (
-    LocalBaxCloudApp,
-    ServerConfig,
-    _files,
-    create_uvicorn_server,
-    egress,
-    ingress,
-    recordings,
-    simulation,
-)
+from baxcloud._server import LocalBaxCloudApp, ServerConfig, _files, create_uvicorn_server
+from baxcloud._server.handlers import egress, ingress, recordings, simulation
 
 T0 = 1_764_460_800.0
 BPS = 1000

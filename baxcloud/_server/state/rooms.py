@@ -1,7 +1,9 @@
-"""Rooms, participants and tracks: queries, state changes and their events.
+"""Rooms and the participants in them, with their tracks: rows, JSON and changes.
 
-Every function runs inside the caller's transaction and records the A.12
-event of each change at the moment it happens.
+Every function runs inside the caller's transaction and records the event of
+each change (openapi.json's `Event`) at the moment it happens. Rooms know
+nothing of egress and ingress: what a participant leaving or a room closing
+sets off there is passed in by the caller (see `cascade`).
 """
 
 from __future__ import annotations
@@ -13,24 +15,26 @@ from typing import Any
 
 import attrs
 
-from . import _ids, _media
-from ._errors import ApiError, participant_not_found, room_not_found
-from ._events import record_event
+from .. import _ids
+from .._errors import ApiError, participant_not_found, room_not_found
+from .events import record_event
+from .pages import fetch_page, page_json
 
 DEFAULT_EMPTY_TIMEOUT = 300
 PARTICIPANT_STATE_AFTER_JOIN = "ACTIVE"
 
-_ROOM_SELECT = """
-SELECT r.*,
+ParticipantLeft = Callable[[sqlite3.Connection, float, str], object]
+"""Told the sid of each participant that left, right after its `participant.left`."""
+
+# A room row with the counts and flag its JSON shows (`rooms r`).
+_ROOM_COLUMNS = """r.*,
   (SELECT COUNT(*) FROM participants p WHERE p.room_sid = r.sid) AS num_participants,
   (SELECT COUNT(*) FROM participants p WHERE p.room_sid = r.sid
      AND EXISTS (SELECT 1 FROM tracks t WHERE t.participant_sid = p.sid)) AS num_publishers,
   EXISTS (SELECT 1 FROM egress e WHERE e.room_name = r.name
      AND e.status IN ('starting', 'active') AND e.mode IN ('record', 'both'))
-     AS active_recording
-FROM rooms r
-"""
-ROOM_SELECT = _ROOM_SELECT
+     AS active_recording"""
+_ROOM_SELECT = f"SELECT {_ROOM_COLUMNS} FROM rooms r"  # noqa: S608 (constant text)
 
 
 @attrs.frozen(kw_only=True)
@@ -47,6 +51,12 @@ class Permission:
 
 def find_room(db: sqlite3.Connection, name: str) -> sqlite3.Row | None:
     row: sqlite3.Row | None = db.execute(_ROOM_SELECT + " WHERE r.name = ?", (name,)).fetchone()
+    return row
+
+
+def room_by_sid(db: sqlite3.Connection, sid: str) -> sqlite3.Row:
+    """The room with this sid, which the caller knows exists (it has a row referring to it)."""
+    row: sqlite3.Row = db.execute(_ROOM_SELECT + " WHERE r.sid = ?", (sid,)).fetchone()
     return row
 
 
@@ -73,25 +83,15 @@ def room_json(row: sqlite3.Row) -> dict[str, Any]:
 
 
 def list_rooms(db: sqlite3.Connection, page: int, limit: int) -> dict[str, Any]:
-    total = int(db.execute("SELECT COUNT(*) FROM rooms").fetchone()[0])
-    offset = (page - 1) * limit
-    items: list[dict[str, Any]] = []
-    if offset < total:
-        rows = db.execute(
-            _ROOM_SELECT + " ORDER BY r.created_at, r.sid LIMIT ? OFFSET ?", (limit, offset)
-        ).fetchall()
-        items = [room_json(row) for row in rows]
-    return page_json(items, page, limit, total)
-
-
-def page_json(items: list[dict[str, Any]], page: int, limit: int, total: int) -> dict[str, Any]:
-    return {
-        "items": items,
-        "page": page,
-        "limit": limit,
-        "total": total,
-        "hasMore": page * limit < total,
-    }
+    rows, total = fetch_page(
+        db,
+        "rooms r",
+        columns=_ROOM_COLUMNS,
+        order_by="r.created_at, r.sid",
+        page=page,
+        limit=limit,
+    )
+    return page_json([room_json(row) for row in rows], page, limit, total)
 
 
 def create_room(
@@ -156,15 +156,23 @@ def close_room(
     room: sqlite3.Row,
     reason: str,
     *,
-    on_closing: Callable[[], object] | None = None,
+    participant_left: ParticipantLeft,
+    closing: Callable[[], object],
 ) -> None:
-    """Remove a room: participants leave (`room_deleted`), `on_closing()`, `room.finished`."""
+    """Remove a room: participants leave (`room_deleted`), `closing()`, `room.finished`."""
     for participant in db.execute(
         "SELECT * FROM participants WHERE room_sid = ? ORDER BY joined_at, sid", (room["sid"],)
     ).fetchall():
-        remove_participant(db, now, room, participant, "room_deleted", room_closing=True)
-    if on_closing is not None:
-        on_closing()
+        remove_participant(
+            db,
+            now,
+            room,
+            participant,
+            "room_deleted",
+            participant_left=participant_left,
+            room_closing=True,
+        )
+    closing()
     db.execute("DELETE FROM rooms WHERE sid = ?", (room["sid"],))
     record_event(
         db,
@@ -190,6 +198,13 @@ def require_participant(db: sqlite3.Connection, room: sqlite3.Row, identity: str
     row = find_participant(db, room, identity)
     if row is None:
         raise participant_not_found(room["name"], identity)
+    return row
+
+
+def participant_by_sid(db: sqlite3.Connection, sid: str) -> sqlite3.Row | None:
+    row: sqlite3.Row | None = db.execute(
+        "SELECT * FROM participants WHERE sid = ?", (sid,)
+    ).fetchone()
     return row
 
 
@@ -244,17 +259,17 @@ def participant_json(db: sqlite3.Connection, row: sqlite3.Row) -> dict[str, Any]
 def list_participants(
     db: sqlite3.Connection, room: sqlite3.Row, page: int, limit: int
 ) -> dict[str, Any]:
-    total = int(room["num_participants"])
-    offset = (page - 1) * limit
-    items: list[dict[str, Any]] = []
-    if offset < total:
-        rows = db.execute(
-            "SELECT * FROM participants WHERE room_sid = ? ORDER BY joined_at, sid"
-            " LIMIT ? OFFSET ?",
-            (room["sid"], limit, offset),
-        ).fetchall()
-        tracks = _tracks_by_participant(db, [row["sid"] for row in rows])
-        items = [_participant_json(row, tracks[row["sid"]]) for row in rows]
+    rows, total = fetch_page(
+        db,
+        "participants",
+        where={"room_sid": room["sid"]},
+        order_by="joined_at, sid",
+        page=page,
+        limit=limit,
+        total=int(room["num_participants"]),
+    )
+    tracks = _tracks_by_participant(db, [row["sid"] for row in rows])
+    items = [_participant_json(row, tracks[row["sid"]]) for row in rows]
     return page_json(items, page, limit, total)
 
 
@@ -281,8 +296,12 @@ def join(
     name: str,
     metadata: str,
     permission: Permission,
+    participant_left: ParticipantLeft,
 ) -> sqlite3.Row:
-    """A participant joins (creating the room if needed); returns the participant row."""
+    """A participant joins (creating the room if needed); returns the participant row.
+
+    One already there with the same identity leaves first (`duplicate_identity`).
+    """
     room = find_room(db, room_name)
     if room is None:
         room = create_room(db, now, name=room_name)
@@ -295,7 +314,9 @@ def join(
             f"room {room_name!r} is full ({room['max_participants']} participants)",
         )
     if previous is not None:
-        remove_participant(db, now, room, previous, "duplicate_identity")
+        remove_participant(
+            db, now, room, previous, "duplicate_identity", participant_left=participant_left
+        )
     sid = _ids.participant_sid()
     sources = (
         None
@@ -348,9 +369,13 @@ def remove_participant(
     participant: sqlite3.Row,
     reason: str,
     *,
+    participant_left: ParticipantLeft,
     room_closing: bool = False,
 ) -> None:
-    """The participant leaves: its tracks are unpublished, then `participant.left`."""
+    """The participant leaves: tracks unpublished, `participant.left`, `participant_left(sid)`.
+
+    Then an emptied room starts its empty timeout, unless it is closing.
+    """
     for track in db.execute(
         "SELECT * FROM tracks WHERE participant_sid = ? ORDER BY rowid", (participant["sid"],)
     ).fetchall():
@@ -368,7 +393,7 @@ def remove_participant(
             "reason": reason,
         },
     )
-    _media.on_participant_removed(db, now, participant["sid"])
+    participant_left(db, now, participant["sid"])
     if room_closing:
         return
     remaining = db.execute(
