@@ -21,9 +21,9 @@ from ._files import MIN_MAX_BYTES
 from ._ids import random_token
 from ._storage import get_meta, set_meta
 from ._webhook_targets import check_urls
-from ._webhooks import WEBHOOK_SECRET_META
 
 WEBHOOK_SECRET_PREFIX = "whsec_"  # noqa: S105 (a prefix, not a secret)
+WEBHOOK_SECRET_META = "webhook_secret"  # noqa: S105 (a meta key, not a secret)
 DEFAULT_RECORDING_MAX_BYTES = 64 * 1024 * 1024
 
 

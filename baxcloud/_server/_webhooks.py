@@ -46,13 +46,13 @@ import httpx
 from .._version import get_version
 from ..webhooks import sign
 from . import _ids, _storage, _webhook_targets
+from ._config import WEBHOOK_SECRET_META
 
 if TYPE_CHECKING:
     from ._clock import Clock
 
 logger = logging.getLogger("baxcloud.server.webhooks")
 
-WEBHOOK_SECRET_META = "webhook_secret"  # noqa: S105 (a meta key, not a secret)
 PREVIOUS_SECRET_META = "webhook_secret_previous"  # noqa: S105 (a meta key, not a secret)
 PREVIOUS_UNTIL_META = "webhook_secret_previous_until"
 MAX_CONCURRENT_DELIVERIES = 32

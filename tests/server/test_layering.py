@@ -1,8 +1,8 @@
 """The local server's layers import only downwards (see `baxcloud._server`'s docstring).
 
 `state` (rows and their changes) knows nothing of HTTP, handlers or the app;
-`state.rooms` knows nothing of the media resources; handlers know nothing of
-the app that runs them.
+rooms and participants know nothing of the media resources (`state.cascade`
+wires them together); handlers know nothing of the app that runs them.
 """
 
 from __future__ import annotations
@@ -18,10 +18,12 @@ import baxcloud._server
 SERVER = Path(baxcloud._server.__file__).parent
 PACKAGE = "baxcloud._server"
 
+MEDIA = ("state.recordings", "state.egress", "state.ingress", "state.cascade")
 # module (or package, ending in ".") -> what it must not import at module level
 FORBIDDEN = {
     "state.": ("handlers", "_app", "_scheduler", "_serve", "_routing", "starlette"),
-    "state.rooms": ("state.egress", "state.ingress", "state.recordings", "state.cascade"),
+    "state.rooms": ("state.participants", *MEDIA),
+    "state.participants": MEDIA,
     "handlers.": ("_app", "_serve"),
     "_scheduler": ("handlers", "_app"),
 }
@@ -63,7 +65,7 @@ MODULES = sorted(SERVER.rglob("*.py"))
 
 def test_the_layers_are_found() -> None:
     names = {_module_name(path) for path in MODULES}
-    assert {"state.rooms", "state.egress", "handlers.rooms", "_scheduler", "_app"} <= names
+    assert {"state.rooms", "state.participants", "handlers.rooms", "_scheduler", "_app"} <= names
     assert "state.cascade" in _imports(SERVER / "handlers" / "rooms.py")  # the parser works
 
 

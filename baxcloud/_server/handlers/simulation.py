@@ -25,7 +25,7 @@ from .._request_input import (
     parse_body,
 )
 from .._scheduler import run_due
-from ..state import cascade, egress, ingress, rooms
+from ..state import cascade, egress, ingress, participants, rooms
 from ..state.events import list_events
 
 TRACK_KINDS = ("audio", "video", "data")
@@ -77,7 +77,7 @@ _GRANT_NAMES = {
 }
 
 
-def _permission(video: dict[str, Any], problems: list[Detail]) -> rooms.Permission:
+def _permission(video: dict[str, Any], problems: list[Detail]) -> participants.Permission:
     grants: dict[str, Any] = {}
     for claim, attr in _GRANT_NAMES.items():
         value = video.get(claim)
@@ -93,7 +93,7 @@ def _permission(video: dict[str, Any], problems: list[Detail]) -> rooms.Permissi
             grants["can_publish_sources"] = tuple(sources)
         else:
             problems.append(Detail("token.video.canPublishSources", "must be a list of strings"))
-    return rooms.Permission(**grants)
+    return participants.Permission(**grants)
 
 
 def join(ctx: RequestContext) -> Reply:
@@ -132,13 +132,13 @@ def join(ctx: RequestContext) -> Reply:
         metadata=metadata,
         permission=permission,
     )
-    return Reply(201, rooms.participant_json(ctx.db, participant))
+    return Reply(201, participants.participant_json(ctx.db, participant))
 
 
 def leave(ctx: RequestContext) -> Reply:
     values = parse_body(ctx.body, LEAVE_FIELDS)
     room = rooms.require_room(ctx.db, values["roomName"])
-    participant = rooms.require_participant(ctx.db, room, values["identity"])
+    participant = participants.require_participant(ctx.db, room, values["identity"])
     cascade.leave(ctx.db, ctx.now, room, participant, "disconnected")
     return Reply(204)
 
@@ -146,8 +146,8 @@ def leave(ctx: RequestContext) -> Reply:
 def publish_track(ctx: RequestContext) -> Reply:
     values = parse_body(ctx.body, PUBLISH_FIELDS)
     room = rooms.require_room(ctx.db, values["roomName"])
-    participant = rooms.require_participant(ctx.db, room, values["identity"])
-    track = rooms.publish_track(
+    participant = participants.require_participant(ctx.db, room, values["identity"])
+    track = participants.publish_track(
         ctx.db,
         ctx.now,
         room,
@@ -162,8 +162,8 @@ def publish_track(ctx: RequestContext) -> Reply:
 def unpublish_track(ctx: RequestContext) -> Reply:
     values = parse_body(ctx.body, UNPUBLISH_FIELDS)
     room = rooms.require_room(ctx.db, values["roomName"])
-    participant = rooms.require_participant(ctx.db, room, values["identity"])
-    rooms.unpublish_track(ctx.db, ctx.now, room, participant, values["trackSid"])
+    participant = participants.require_participant(ctx.db, room, values["identity"])
+    participants.unpublish_track(ctx.db, ctx.now, room, participant, values["trackSid"])
     return Reply(204)
 
 

@@ -1,9 +1,10 @@
 """Changes that reach across resources, wired in one place.
 
-Rooms know nothing of egress and ingress (see `rooms`); these functions add
-what follows in them: a participant that leaves ends the ingress streaming as
-it; a room that closes stops its running egress; a participant that joins may
-auto-start egress (`enableRecording`, auto-stream).
+Participants and rooms know nothing of egress and ingress (see
+`participants`); these functions add what follows in them: a participant that
+leaves ends the ingress streaming as it; a room that closes stops its running
+egress; a participant that joins may auto-start egress (`enableRecording`,
+auto-stream).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 
 from .._context import MediaSettings
-from . import egress, ingress, rooms
+from . import egress, ingress, participants, rooms
 
 
 def join(
@@ -23,10 +24,10 @@ def join(
     identity: str,
     name: str,
     metadata: str,
-    permission: rooms.Permission,
+    permission: participants.Permission,
 ) -> sqlite3.Row:
-    """A participant joins (see `rooms.join`); egress may start with it."""
-    participant = rooms.join(
+    """A participant joins (see `participants.join`); egress may start with it."""
+    participant = participants.join(
         db,
         now,
         room_name=room_name,
@@ -51,8 +52,8 @@ def connect_ingress(
 def leave(
     db: sqlite3.Connection, now: float, room: sqlite3.Row, participant: sqlite3.Row, reason: str
 ) -> None:
-    """A participant leaves (see `rooms.remove_participant`), ending its ingress, if any."""
-    rooms.remove_participant(
+    """A participant leaves (see `participants.remove_participant`), ending its ingress if any."""
+    participants.remove_participant(
         db, now, room, participant, reason, participant_left=ingress.end_for_participant
     )
 
@@ -60,12 +61,16 @@ def leave(
 def close_room(
     db: sqlite3.Connection, now: float, media: MediaSettings, room: sqlite3.Row, reason: str
 ) -> None:
-    """A room closes (see `rooms.close_room`): participants leave, then its egress stops."""
-    rooms.close_room(
-        db,
-        now,
-        room,
-        reason,
-        participant_left=ingress.end_for_participant,
-        closing=lambda: egress.stop_for_closing_room(db, now, media, room),
-    )
+    """A room closes: everyone leaves (`room_deleted`), its egress stops, `room.finished`."""
+    for participant in participants.participants_of(db, room):
+        participants.remove_participant(
+            db,
+            now,
+            room,
+            participant,
+            "room_deleted",
+            participant_left=ingress.end_for_participant,
+            room_closing=True,
+        )
+    egress.stop_for_closing_room(db, now, media, room)
+    rooms.delete_room(db, now, room, reason)

@@ -14,7 +14,7 @@ from typing import Any
 from .. import _ids
 from .._errors import ApiError
 from .._stream_urls import REDACTED
-from . import rooms
+from . import participants, rooms
 from .events import record_event
 from .pages import fetch_page, page_json
 
@@ -110,14 +110,14 @@ def connect_ingress(db: sqlite3.Connection, now: float, ingress: sqlite3.Row) ->
             "ingress_already_active",
             f"ingress {ingress['id']!r} is already {ingress['status']}",
         )
-    participant = rooms.join(
+    participant = participants.join(
         db,
         now,
         room_name=ingress["room_name"],
         identity=ingress["participant_identity"],
         name=ingress["participant_name"],
         metadata="",
-        permission=rooms.Permission(),
+        permission=participants.Permission(),
         participant_left=end_for_participant,
     )
     db.execute(
@@ -155,21 +155,21 @@ def activate_ingress(db: sqlite3.Connection, t: float, ingress: sqlite3.Row) -> 
     room = rooms.find_room(db, ingress["room_name"])
     participant = None
     if room is not None:
-        participant = rooms.participant_by_sid(db, ingress["participant_sid"])
+        participant = participants.participant_by_sid(db, ingress["participant_sid"])
     if room is None or participant is None:
         return
     for kind, source in (("video", "camera"), ("audio", "microphone")):
-        rooms.publish_track(db, t, room, participant, kind=kind, source=source, name=kind)
+        participants.publish_track(db, t, room, participant, kind=kind, source=source, name=kind)
 
 
 def _leave_room(db: sqlite3.Connection, t: float, participant_sid: str | None) -> None:
     if participant_sid is None:
         return
-    participant = rooms.participant_by_sid(db, participant_sid)
+    participant = participants.participant_by_sid(db, participant_sid)
     if participant is None:
         return
     room = rooms.room_by_sid(db, participant["room_sid"])
-    rooms.remove_participant(
+    participants.remove_participant(
         db, t, room, participant, "disconnected", participant_left=end_for_participant
     )
 
