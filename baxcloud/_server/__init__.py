@@ -8,9 +8,10 @@ Starlette, uvicorn and sqlite3 are imported only from this package, never by
   `_errors`, `_idempotency` and `_faults` serve it; `_serve` runs it under uvicorn.
 - `handlers/`: one module per resource, every handler `(RequestContext) -> Reply`;
   `handlers.build_router` maps each operation of openapi.json to one.
-- `state/`: the rows and their changes, one module per resource (rooms with
-  their participants, recordings, egress, ingress), the event log, the page
-  query; `state.cascade` wires what one resource's change sets off in another.
+- `state/`: the rows and their changes, one module per resource (rooms,
+  participants with their tracks, recordings, egress, ingress), the event log,
+  the page query; `state.cascade` wires what one resource's change sets off in
+  another.
 - `_scheduler`: timed changes (rooms closing, egress and ingress moving on),
   and recording files written off the event loop (`_files`).
 - `_webhooks`: delivery of the event log to endpoints (`_webhook_targets`
