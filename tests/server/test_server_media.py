@@ -1200,6 +1200,8 @@ async def test_ingress_validation_list_and_404(client: httpx.AsyncClient) -> Non
     ]
     paged = await get(client, "/v1/ingress?limit=1&page=2")
     assert ([i["id"] for i in paged["items"]], paged["hasMore"]) == ([ids[1]], True)
+    # The ingress list has no status filter: like any unknown query parameter, it is ignored.
+    assert [i["id"] for i in (await get(client, "/v1/ingress?status=nope"))["items"]] == ids
     assert_error(await client.get("/v1/ingress?page=0"), 422, "validation_failed")
     assert_error(await client.get("/v1/ingress/IN_x"), 404, "ingress_not_found")
     assert_error(await client.delete("/v1/ingress/IN_x"), 404, "ingress_not_found")
