@@ -1,13 +1,11 @@
-"""The ASGI application: request pipeline around the handlers.
+"""The ASGI application: the request pipeline around the handlers.
 
 Per request: request id -> route on the raw path -> auth (`/v1`, `/_dev`) ->
-body (<= 1 MiB, JSON) -> lazy empty-timeout sweep -> idempotency -> hooks
-(fault injection first, see `_faults`) ->
-handler in one SQLite transaction -> JSON answer with the common headers.
-All SQLite work happens synchronously on the event loop thread; no await
-ever happens inside a transaction. Recording files are written on worker
-threads between transactions (see `catch_up`), so that a big clock jump does
-not stop the server from answering.
+body (<= 1 MiB, JSON) -> what fell due meanwhile (see `_scheduler`) ->
+idempotency -> hooks (fault injection first, see `_faults`) -> handler in one
+SQLite transaction -> JSON answer with the common headers. All SQLite work
+happens synchronously on the event loop thread; no await ever happens inside
+a transaction.
 """
 
 from __future__ import annotations
@@ -15,44 +13,33 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
-import importlib.resources
 import json
 import logging
-import math
 import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl
 
-import anyio.to_thread
 import attrs
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from .._core.api_key import parse_api_key
 from .._core.errors import BaxCloudError
-from . import (
-    _media,
-    _storage,
-    downloads,
-    egress,
-    ingress,
-    participants,
-    recordings,
-    rooms,
-    simulation,
-)
-from ._clock import Clock
-from ._config import ServerConfig, generate_webhook_secret, load_credentials
-from ._context import MediaSettings, Reply, RequestContext
+from . import _storage
+from ._clock import MANUAL_CLOCK_META, Clock
+from ._config import ServerConfig, load_credentials
+from ._context import MediaSettings, Reply, RequestContext, Services
 from ._errors import ApiError, invalid_request
 from ._faults import DropConnection, FaultInjector, drop_connection
-from ._files import RecordingFile, RecordingFiles, WriteResult
+from ._files import RecordingFiles
 from ._idempotency import MUTATING_METHODS, IdempotencyStore, check_key, fingerprint
 from ._ids import request_id as new_request_id
-from ._routing import Match, Router, split_raw_path
-from ._validation import MAX_BODY_BYTES, canonical_json, decode_json, parse_body
+from ._request_input import MAX_BODY_BYTES, canonical_json, decode_json
+from ._routing import Match, split_raw_path
+from ._scheduler import Scheduler
 from ._webhooks import WebhookDelivery
+from .handlers import build_router
 
 logger = logging.getLogger("baxcloud.server")
 
@@ -63,11 +50,7 @@ Send = Callable[[Message], Awaitable[None]]
 
 AUTHENTICATED_PREFIXES = frozenset({"v1", "_dev"})
 READ_METHODS = frozenset({"GET", "HEAD"})
-# Short, so that egress with small start/stop delays move on time; a sweep with
-# nothing due is three indexed queries.
-SWEEP_INTERVAL_SECONDS = 0.1
 DOWNLOAD_KEY_META = "download_signing_key"
-PURGE_INTERVAL_SECONDS = 60.0
 RATE_LIMIT_HEADERS = {
     # The local server does not rate limit; these static values are documented.
     "X-RateLimit-Limit": "10000",
@@ -93,11 +76,6 @@ def _json_bytes(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def _load_openapi() -> Any:
-    text = importlib.resources.files(__package__).joinpath("openapi.json").read_text("utf-8")
-    return json.loads(text)
-
-
 class LocalBaxCloudApp:
     """The local BaxCloud server as an ASGI application (`app.asgi` is the app itself)."""
 
@@ -107,18 +85,18 @@ class LocalBaxCloudApp:
         db = self._storage.db
         try:
             with self._storage.transaction():
-                self._credentials = load_credentials(db, config)
+                self._credentials, webhook_secret = load_credentials(db, config)
                 download_key = _storage.get_meta(db, DOWNLOAD_KEY_META)
                 if download_key is None:
                     download_key = secrets.token_hex(32)
                     _storage.set_meta(db, DOWNLOAD_KEY_META, download_key)
                 start = config.start_time
                 if start is None and config.manual_clock:
-                    persisted = _storage.get_meta(db, simulation.MANUAL_CLOCK_META)
+                    persisted = _storage.get_meta(db, MANUAL_CLOCK_META)
                     start = float(persisted) if persisted is not None else None
                 self.clock = Clock(manual=config.manual_clock, start=start)
                 if config.manual_clock:
-                    _storage.set_meta(db, simulation.MANUAL_CLOCK_META, repr(self.clock.now()))
+                    _storage.set_meta(db, MANUAL_CLOCK_META, repr(self.clock.now()))
                 self.webhooks = WebhookDelivery(
                     self._storage,
                     self.clock,
@@ -126,9 +104,7 @@ class LocalBaxCloudApp:
                     timeout=config.webhook_timeout,
                     grace_period=config.webhook_secret_grace_period,
                 )
-                self.webhooks.setup(
-                    db, self.clock.now(), self._credentials.webhook_secret, config.webhook_urls
-                )
+                self.webhooks.setup(db, self.clock.now(), webhook_secret, config.webhook_urls)
         except BaseException:
             self._storage.close()
             raise
@@ -141,15 +117,21 @@ class LocalBaxCloudApp:
             download_key=bytes.fromhex(download_key),
         )
         self.api_key: str = self._credentials.api_key
-        self.webhook_secret: str = self._credentials.webhook_secret
         self.idempotency = IdempotencyStore(db)
         # Fault injection (see _faults) is the first hook; off unless configured.
         self.faults = FaultInjector(config.faults)
-        self.router = build_router(self)
+        self.services = Services(
+            clock=self.clock,
+            credentials=self._credentials,
+            media=self.media,
+            webhooks=self.webhooks,
+            faults=self.faults,
+        )
+        self.scheduler = Scheduler(
+            self._storage, self.clock, self.media, self.idempotency, self.webhooks
+        )
+        self.router = build_router()
         self.request_hooks: list[RequestHook] = [self.faults.hook]
-        self._openapi: Any = None
-        self._next_purge = -math.inf
-        self._writes: dict[RecordingFile, asyncio.Task[None]] = {}
         self._closed = False
 
     def __repr__(self) -> str:
@@ -158,6 +140,11 @@ class LocalBaxCloudApp:
     @property
     def asgi(self) -> LocalBaxCloudApp:
         return self
+
+    @property
+    def webhook_secret(self) -> str:
+        """The secret deliveries are signed with now (it changes when rotated)."""
+        return self.webhooks.primary_secret
 
     def close(self) -> None:
         if not self._closed:
@@ -204,7 +191,7 @@ class LocalBaxCloudApp:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 if not self.clock.manual:
-                    sweeper = asyncio.create_task(self._sweep_forever())
+                    sweeper = asyncio.create_task(self.scheduler.run_forever())
                 await self.webhooks.start()  # delivers what is queued, and what comes
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
@@ -213,17 +200,9 @@ class LocalBaxCloudApp:
                     with contextlib.suppress(asyncio.CancelledError):
                         await sweeper
                 await self.webhooks.stop()  # undelivered events stay queued in SQLite
-                await self._finish_writes()
+                await self.scheduler.finish_writes()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
-
-    async def _sweep_forever(self) -> None:
-        while True:
-            await asyncio.sleep(SWEEP_INTERVAL_SECONDS)
-            try:
-                await self.catch_up()
-            except Exception:
-                logger.exception("background sweep failed")
 
     # ---- pipeline ------------------------------------------------------------------
 
@@ -248,13 +227,13 @@ class LocalBaxCloudApp:
         # A read does not queue behind another request's file write (it sees the
         # state before that recording completes); a change does, to keep the order.
         reads = method in READ_METHODS
-        await self.catch_up(wait_for_other_writes=not reads)
+        await self.scheduler.catch_up(wait_for_other_writes=not reads)
         idem_key = request.headers.get("idempotency-key")
         if idem_key is None or method not in MUTATING_METHODS:
             await self._run_hooks(method, parts, match, None)
             result = self._run(match, request, method, body, request_id, raw_path)
             if not reads:
-                await self.catch_up()  # e.g. a clock jump: its files, before answering
+                await self.scheduler.catch_up()  # e.g. a clock jump: its files, before answering
             if isinstance(result, Response):
                 return result
             return self._response(*result)
@@ -270,7 +249,7 @@ class LocalBaxCloudApp:
             )
         finally:
             self.idempotency.finish(key_id, idem_key)
-        await self.catch_up()
+        await self.scheduler.catch_up()
         if isinstance(result, Response):  # pragma: no cover - only reads stream files
             return result
         return self._response(*result)
@@ -301,21 +280,16 @@ class LocalBaxCloudApp:
         db = self._storage.db
         now = self.clock.now()
         raw_query: bytes = request.scope.get("query_string", b"")
-        query_items = tuple(parse_qsl(raw_query.decode("latin-1"), True))
         ctx = RequestContext(
+            services=self.services,
             method=method,
             params=match.params,
-            query=dict(query_items),
+            query=dict(parse_qsl(raw_query.decode("latin-1"), True)),
             body=body,
             db=db,
-            clock=self.clock,
             now=now,
-            credentials=self._credentials,
-            sweep=lambda: _media.run_due(db, self.clock.now(), self.media),
-            media=self.media,
             base_url=str(request.base_url).rstrip("/"),
             headers=request.headers,
-            query_items=query_items,
             raw_path=raw_path,
             raw_query=raw_query,
         )
@@ -397,63 +371,6 @@ class LocalBaxCloudApp:
         if media != "application/json" and not media.endswith("+json"):
             raise invalid_request("Content-Type must be application/json")
 
-    def sweep(self) -> RecordingFile | None:
-        """Apply due timed changes (rooms closing, egress and ingress moving on); purge keys.
-
-        Stops at the first recording whose file is not written yet, and returns it.
-        """
-        db = self._storage.db
-        now = self.clock.now()
-        purge = now >= self._next_purge
-        due = _media.next_due_time(db)
-        unclaimed = bool(self.media.files.unclaimed())
-        if not purge and not unclaimed and (due is None or due > now):
-            return None
-        with self._storage.transaction():
-            pending = _media.run_due(db, now, self.media)
-            _media.discard_unclaimed_files(db, self.media)
-            if purge:
-                self.idempotency.purge(now)
-                self._next_purge = now + PURGE_INTERVAL_SECONDS
-        self.webhooks.wake()
-        return pending
-
-    async def catch_up(self, *, wait_for_other_writes: bool = True) -> None:
-        """Sweep until everything due is applied, writing recording files on worker threads.
-
-        The event loop stays free meanwhile. With `wait_for_other_writes=False`,
-        return instead of waiting for a file that another caller is already writing.
-        """
-        while True:
-            pending = self.sweep()
-            if pending is None:
-                return
-            task = self._writes.get(pending)
-            if task is None:
-                task = asyncio.create_task(self._write(pending))
-                self._writes[pending] = task
-            elif not wait_for_other_writes:
-                return
-            await asyncio.shield(task)  # a caller that gives up does not stop the write
-
-    async def _write(self, spec: RecordingFile) -> None:
-        result: WriteResult
-        try:
-            try:
-                result = await anyio.to_thread.run_sync(self.media.files.write, spec)
-            except OSError as exc:
-                result = exc
-            except Exception as exc:
-                logger.exception("writing recording %s failed", spec.recording_id)
-                result = OSError(str(exc))
-            self.media.files.put_result(spec, result)
-        finally:
-            self._writes.pop(spec, None)
-
-    async def _finish_writes(self) -> None:
-        while self._writes:
-            await asyncio.gather(*self._writes.values(), return_exceptions=True)
-
     @staticmethod
     def _response(status: int, content: bytes, headers: dict[str, str]) -> Response:
         if status == 204 or not content:
@@ -463,20 +380,6 @@ class LocalBaxCloudApp:
     def _error_response(self, exc: ApiError, request_id: str) -> Response:
         return self._response(exc.status, _json_bytes(exc.body(request_id)), dict(exc.headers))
 
-    def rotate_webhook_secret(self, ctx: RequestContext) -> Reply:
-        """A new primary webhook secret; the previous one keeps signing for a grace period."""
-        parse_body(ctx.body, ())
-        new_secret = generate_webhook_secret()
-        until = self.webhooks.rotate(ctx.db, ctx.now, new_secret)
-        self._credentials = attrs.evolve(self._credentials, webhook_secret=new_secret)
-        self.webhook_secret = new_secret
-        return Reply(200, {"webhookSecret": new_secret, "previousSecretExpiresAt": int(until)})
-
-    def openapi(self, ctx: RequestContext) -> Reply:
-        if self._openapi is None:
-            self._openapi = _load_openapi()
-        return Reply(200, self._openapi)
-
 
 def _unauthenticated(message: str) -> ApiError:
     return ApiError(401, "unauthenticated", message, headers={"WWW-Authenticate": "Bearer"})
@@ -484,60 +387,3 @@ def _unauthenticated(message: str) -> ApiError:
 
 def _too_large() -> ApiError:
     return ApiError(413, "payload_too_large", f"request body exceeds {MAX_BODY_BYTES} bytes")
-
-
-def build_router(app: LocalBaxCloudApp) -> Router:
-    router = Router()
-    router.add("/openapi.json", {"GET": app.openapi})
-    router.add("/v1/rooms", {"GET": rooms.list_rooms, "POST": rooms.create_room})
-    router.add(
-        "/v1/rooms/{name}",
-        {"GET": rooms.get_room, "PATCH": rooms.update_room, "DELETE": rooms.delete_room},
-    )
-    router.add("/v1/rooms/{name}/participants", {"GET": participants.list_participants})
-    router.add(
-        "/v1/rooms/{name}/participants/{identity}",
-        {
-            "GET": participants.get_participant,
-            "PATCH": participants.update_participant,
-            "DELETE": participants.remove_participant,
-        },
-    )
-    router.add("/v1/recordings", {"GET": recordings.list_recordings, "POST": recordings.start})
-    router.add("/v1/recordings/stop", {"POST": recordings.stop})
-    router.add("/v1/recordings/active", {"GET": recordings.list_active})
-    router.add("/v1/recordings/{id}", {"GET": recordings.get})
-    router.add("/v1/recordings/{id}/download-url", {"GET": recordings.download_url})
-    router.add("/v1/egress", {"GET": egress.list_egress, "POST": egress.start})
-    # Before /v1/egress/{id}: routes are tried in order.
-    router.add(
-        "/v1/egress/auto-stream-config",
-        {"GET": egress.get_auto_stream_config, "PATCH": egress.update_auto_stream_config},
-    )
-    router.add("/v1/egress/{id}", {"GET": egress.get, "DELETE": egress.delete})
-    router.add("/v1/egress/{id}/stop", {"POST": egress.stop})
-    router.add("/v1/ingress", {"GET": ingress.list_ingress, "POST": ingress.create})
-    router.add("/v1/ingress/{id}", {"GET": ingress.get, "DELETE": ingress.delete})
-    router.add(
-        "/downloads/{recordingId}/{filename}",
-        {"GET": downloads.download, "HEAD": downloads.download},
-    )
-    router.add("/_dev/join", {"POST": simulation.join})
-    router.add("/_dev/leave", {"POST": simulation.leave})
-    router.add("/_dev/publish-track", {"POST": simulation.publish_track})
-    router.add("/_dev/unpublish-track", {"POST": simulation.unpublish_track})
-    router.add("/_dev/clock", {"GET": simulation.get_clock})
-    router.add("/_dev/clock/advance", {"POST": simulation.advance_clock})
-    router.add("/_dev/connect-ingress", {"POST": simulation.connect_ingress})
-    router.add("/_dev/disconnect-ingress", {"POST": simulation.disconnect_ingress})
-    router.add("/_dev/fail-ingress", {"POST": simulation.fail_ingress})
-    router.add("/_dev/fail-egress", {"POST": simulation.fail_egress})
-    router.add("/_dev/events", {"GET": simulation.events})
-    router.add(
-        "/_dev/webhook-endpoints",
-        {"GET": app.webhooks.list_endpoints, "POST": app.webhooks.create_endpoint},
-    )
-    router.add("/_dev/webhook-deliveries", {"GET": app.webhooks.list_deliveries})
-    router.add("/_dev/webhook-secret/rotate", {"POST": app.rotate_webhook_secret})
-    router.add("/_dev/faults", {"GET": app.faults.get_faults, "POST": app.faults.set_faults})
-    return router

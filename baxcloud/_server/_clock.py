@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 import time
 
+MANUAL_CLOCK_META = "manual_clock_now"  # a manual clock's reading, kept with `--data`
+
 
 class Clock:
     """Unix seconds as a float. With `manual=True` time stands still until `advance`."""
@@ -23,3 +25,8 @@ class Clock:
             raise ValueError("seconds must be a finite number >= 0")
         self._now += seconds
         return self._now
+
+
+def whole_seconds(reading: float | None) -> int | None:
+    """A clock reading as the API shows it (`startedAt`, `endedAt`): whole seconds, rounded down."""
+    return None if reading is None else math.floor(reading)

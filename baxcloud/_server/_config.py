@@ -16,14 +16,14 @@ import attrs
 
 from .._core.api_key import parse_api_key
 from .._core.errors import BaxCloudError
-from ._context import Credentials
 from ._faults import FaultConfig, to_fault_config
 from ._files import MIN_MAX_BYTES
 from ._ids import random_token
 from ._storage import get_meta, set_meta
-from ._webhooks import check_urls
+from ._webhook_targets import check_urls
 
 WEBHOOK_SECRET_PREFIX = "whsec_"  # noqa: S105 (a prefix, not a secret)
+WEBHOOK_SECRET_META = "webhook_secret"  # noqa: S105 (a meta key, not a secret)
 DEFAULT_RECORDING_MAX_BYTES = 64 * 1024 * 1024
 
 
@@ -66,6 +66,15 @@ def _plain_int(instance: object, attribute: attrs.Attribute[int], value: int) ->
 def _positive(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
     if not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
         raise ValueError(f"{attribute.name} must be a finite number > 0")
+
+
+@attrs.frozen(kw_only=True)
+class Credentials:
+    """The server's own API key, parsed (its webhook secret is `WebhookDelivery`'s)."""
+
+    api_key: str = attrs.field(repr=False)
+    key_id: str
+    secret: str = attrs.field(repr=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -130,7 +139,7 @@ def generate_webhook_secret() -> str:
 
 
 def check_webhook_secret(value: str) -> None:
-    """`whsec_` + base64 of 24-64 bytes (contract A.12); the error never echoes it."""
+    """`whsec_` + base64 of 24-64 random bytes; the error never echoes it."""
     problem = "webhook_secret must be 'whsec_' followed by base64 of 24-64 random bytes"
     if not value.startswith(WEBHOOK_SECRET_PREFIX):
         raise BaxCloudError(problem)
@@ -142,21 +151,20 @@ def check_webhook_secret(value: str) -> None:
         raise BaxCloudError(problem)
 
 
-def load_credentials(db: sqlite3.Connection, config: ServerConfig) -> Credentials:
-    """Explicit values win, then persisted ones, then fresh ones; the result is persisted."""
+def load_credentials(db: sqlite3.Connection, config: ServerConfig) -> tuple[Credentials, str]:
+    """The API key and the webhook secret.
+
+    Explicit values win, then persisted ones, then fresh ones; the result is persisted.
+    """
     api_key = config.api_key or get_meta(db, "api_key") or generate_api_key()
     parsed = parse_api_key(api_key)
     if parsed.kind != "sk":
         raise BaxCloudError("the server's api_key must be a secret key (bax_sk_...)")
     webhook_secret = (
-        config.webhook_secret or get_meta(db, "webhook_secret") or generate_webhook_secret()
+        config.webhook_secret or get_meta(db, WEBHOOK_SECRET_META) or generate_webhook_secret()
     )
     check_webhook_secret(webhook_secret)
     set_meta(db, "api_key", parsed.raw)
-    set_meta(db, "webhook_secret", webhook_secret)
-    return Credentials(
-        api_key=parsed.raw,
-        key_id=parsed.key_id,
-        secret=parsed.secret,
-        webhook_secret=webhook_secret,
-    )
+    set_meta(db, WEBHOOK_SECRET_META, webhook_secret)
+    credentials = Credentials(api_key=parsed.raw, key_id=parsed.key_id, secret=parsed.secret)
+    return credentials, webhook_secret

@@ -1,4 +1,4 @@
-"""What a handler receives and returns."""
+"""What a handler receives and returns: every handler is `(RequestContext) -> Reply`."""
 
 from __future__ import annotations
 
@@ -9,17 +9,10 @@ from typing import Any
 import attrs
 
 from ._clock import Clock
+from ._config import Credentials
+from ._faults import FaultInjector
 from ._files import RecordingFiles
-
-
-@attrs.frozen(kw_only=True)
-class Credentials:
-    """The server's own API key (parsed) and webhook secret."""
-
-    api_key: str = attrs.field(repr=False)
-    key_id: str
-    secret: str = attrs.field(repr=False)
-    webhook_secret: str = attrs.field(repr=False)
+from ._webhooks import WebhookDelivery
 
 
 @attrs.frozen(kw_only=True)
@@ -35,20 +28,27 @@ class MediaSettings:
 
 
 @attrs.frozen(kw_only=True)
+class Services:
+    """What the server keeps across requests, for the handlers that need it."""
+
+    clock: Clock
+    credentials: Credentials
+    media: MediaSettings
+    webhooks: WebhookDelivery
+    faults: FaultInjector
+
+
+@attrs.frozen(kw_only=True)
 class RequestContext:
+    services: Services
     method: str
     params: Mapping[str, str]  # decoded path parameters
     query: Mapping[str, str]  # last value of each query parameter
     body: Any  # decoded JSON body, or None when empty
     db: sqlite3.Connection  # inside the request's transaction
-    clock: Clock
     now: float  # clock reading taken once per request
-    credentials: Credentials
-    sweep: Callable[[], object]  # runs every timed state change that is due
-    media: MediaSettings
     base_url: str = "http://localhost"  # scheme://host[:port] the request was sent to
     headers: Mapping[str, str] = attrs.field(factory=dict)  # request headers (lower-case)
-    query_items: tuple[tuple[str, str], ...] = ()  # every query parameter, in order
     raw_path: bytes = b""  # the path exactly as sent (still percent-encoded)
     raw_query: bytes = b""  # the query string exactly as sent, without the "?"
 

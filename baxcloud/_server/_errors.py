@@ -1,4 +1,4 @@
-"""API errors (contract A.2) and their JSON bodies."""
+"""API errors and their JSON bodies (openapi.json's `Error`)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ class Detail:
 
 
 class ApiError(Exception):
-    """Raised by any layer to answer with an A.2 error body."""
+    """Raised by any layer to answer with an `Error` body."""
 
     def __init__(
         self,

@@ -1,4 +1,4 @@
-"""Fault injection (contract Part C, `set_faults`): make the local server unreliable on purpose.
+"""Fault injection: make the local server unreliable on purpose.
 
 With a fault rate `r`, each request to the API (`/v1/...` and the recording
 downloads; never `/_dev/...`, `/openapi.json`, or a replayed idempotent answer)
@@ -47,9 +47,7 @@ from typing import Any
 
 import attrs
 
-from ._context import Reply, RequestContext
 from ._errors import ApiError
-from ._validation import Field, parse_body
 
 FAULT_KINDS = ("429", "500", "503", "drop", "slow", "after_commit")
 DEFAULT_KINDS = ("429", "500", "503", "drop", "after_commit")
@@ -207,30 +205,6 @@ def _unavailable(retry_after: float | None) -> ApiError:
     )
 
 
-def _check_rate_value(value: float) -> str | None:
-    return None if math.isfinite(value) and 0 <= value <= 1 else "must be between 0 and 1"
-
-
-def _check_kinds_value(value: list[Any]) -> str | None:
-    if not value or any(kind not in FAULT_KINDS for kind in value):
-        return "must be a non-empty list of: " + ", ".join(FAULT_KINDS)
-    return None
-
-
-def _check_slow_value(value: float) -> str | None:
-    if math.isfinite(value) and 0 <= value <= MAX_SLOW_SECONDS:
-        return None
-    return f"must be between 0 and {MAX_SLOW_SECONDS:g}"
-
-
-FAULT_FIELDS = (
-    Field("rate", "number", check=_check_rate_value),
-    Field("kinds", "array", check=_check_kinds_value),
-    Field("seed", "integer"),
-    Field("slowSeconds", "number", check=_check_slow_value),
-)
-
-
 class FaultInjector:
     """Decides and applies faults; owned by the app, configured at runtime via `/_dev/faults`."""
 
@@ -292,7 +266,7 @@ class FaultInjector:
         """The error that replaces a committed answer (None: drop the connection)."""
         return _unavailable(None) if pending.after_commit == "503" else None
 
-    # ---- /_dev/faults ---------------------------------------------------------------
+    # ---- what /_dev/faults shows -----------------------------------------------------
 
     def state(self) -> dict[str, Any]:
         return {
@@ -300,23 +274,6 @@ class FaultInjector:
             "requests": self.requests,
             "injected": dict(self.injected),
         }
-
-    def get_faults(self, ctx: RequestContext) -> Reply:
-        """`GET /_dev/faults`: the configuration and the counters since it was set."""
-        return Reply(200, self.state())
-
-    def set_faults(self, ctx: RequestContext) -> Reply:
-        """`POST /_dev/faults`: replace the configuration (omitted fields: defaults)."""
-        values = parse_body(ctx.body, FAULT_FIELDS)
-        self.configure(
-            FaultConfig(
-                rate=values.get("rate", 0.0),
-                kinds=tuple(values.get("kinds", DEFAULT_KINDS)),
-                seed=values.get("seed"),
-                slow_seconds=values.get("slowSeconds", DEFAULT_SLOW_SECONDS),
-            )
-        )
-        return Reply(200, self.state())
 
 
 async def drop_connection(send: Any) -> None:

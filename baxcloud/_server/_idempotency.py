@@ -1,10 +1,11 @@
-"""Idempotency keys (contract A.3), stored in SQLite so they survive a restart.
+"""Idempotency keys (openapi.json's `IdempotencyKey` parameter), kept in SQLite.
 
-Scope: per API key id. Fingerprint: method, raw path and the body (JSON bodies
-canonicalised so key order does not matter). A finished request's status and
-body are replayed with `Idempotent-Replayed: true` for 24 hours of server
-time; 5xx answers are not stored. Requests still running are tracked in
-memory only, so a crash never leaves a key stuck "in use".
+They survive a restart. Scope: per API key id. Fingerprint: method, raw path
+and the body (JSON bodies canonicalised so key order does not matter). A
+finished request's status and body are replayed with `Idempotent-Replayed:
+true` for 24 hours of server time; 5xx answers are not stored. Requests still
+running are tracked in memory only, so a crash never leaves a key stuck
+"in use".
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
-"""Prefixed identifiers (contract A.1: `RM_`, `PA_`, `TR_`, `rec_`, `EG_`, `IN_`, `evt_`, `req_`).
+"""Prefixed identifiers: `RM_`, `PA_`, `TR_`, `rec_`, `EG_`, `IN_`, `evt_`, `we_`, `req_`.
 
 Ids sort in creation order (a microsecond timestamp, strictly increasing in
 this process, then random characters), so that lists ordered by `createdAt`,
-then id (contract A.4) keep creation order within the same second.
+then id (openapi.json's pagination order) keep creation order within the same second.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Routing on the raw (still percent-encoded) request path.
 
-Each path parameter is exactly one segment (contract A.1): the raw path is
+Each path parameter is exactly one segment (as openapi.json says): the raw path is
 split on `/` first and each segment is percent-decoded afterwards, so a room
 named `a/b` arrives as `a%2Fb` and stays one segment. (Starlette's router
 matches on the decoded path, which would split it.)

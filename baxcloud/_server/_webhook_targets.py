@@ -6,7 +6,7 @@ cloud metadata addresses and hostnames below, and IPv6 addresses that embed an
 IPv4 address refused here (::ffff:a.b.c.d, ::a.b.c.d, 6to4, 64:ff9b::/96).
 Loopback and private addresses are allowed: local development delivers to them.
 
-A URL is checked when it is registered (`host_problem`), and again at every
+A URL is checked when it is registered (`check_webhook_url`), and again at every
 delivery after resolving its host (`pinned_targets`): a name may resolve
 elsewhere later (DNS rebinding), so the delivery connects to the very
 addresses that were checked, keeping the original Host header and TLS server
@@ -18,10 +18,13 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from urllib.parse import urlsplit
 
 import attrs
 import httpx
+
+from ._request_input import MAX_URL_CHARS
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], Awaitable[list[str]]]
@@ -129,6 +132,35 @@ def host_problem(host: str) -> str | None:
         return None
     problem = address_problem(address)
     return None if problem is None else f"{problem} ({address})"
+
+
+def check_webhook_url(url: object) -> str | None:
+    """None if `url` is an acceptable endpoint URL, else what is wrong with it."""
+    if not isinstance(url, str):
+        return "must be a string"
+    if not 1 <= len(url) <= MAX_URL_CHARS:
+        return f"must be 1-{MAX_URL_CHARS} characters"
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
+        return "must not contain whitespace or control characters"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises ValueError on a bad port)
+    except ValueError:
+        return "must be a valid http:// or https:// URL"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "must be an http:// or https:// URL with a host"
+    problem = host_problem(parts.hostname)
+    if problem is not None:
+        return f"must not point at {problem}"
+    return None
+
+
+def check_urls(urls: Sequence[str]) -> None:
+    """Raise ValueError naming the first unacceptable URL's problem (config check)."""
+    for index, url in enumerate(urls):
+        problem = check_webhook_url(url)
+        if problem is not None:
+            raise ValueError(f"webhook_urls[{index}] {problem}")
 
 
 async def resolve_host(host: str, port: int) -> list[str]:

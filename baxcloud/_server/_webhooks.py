@@ -1,4 +1,4 @@
-"""Webhook delivery (contract A.12): endpoints, a persistent queue, a background worker.
+"""Webhook delivery: endpoints, a persistent queue, a background worker.
 
 Every event `record_event` writes is queued, in the same transaction, for each
 enabled endpoint (table `webhook_queue`). A background task on the server's
@@ -39,7 +39,6 @@ import sqlite3
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 import attrs
 import httpx
@@ -47,9 +46,7 @@ import httpx
 from .._version import get_version
 from ..webhooks import sign
 from . import _ids, _storage, _webhook_targets
-from ._context import Reply, RequestContext
-from ._errors import Detail
-from ._validation import Field, parse_body
+from ._config import WEBHOOK_SECRET_META
 
 if TYPE_CHECKING:
     from ._clock import Clock
@@ -58,7 +55,6 @@ logger = logging.getLogger("baxcloud.server.webhooks")
 
 PREVIOUS_SECRET_META = "webhook_secret_previous"  # noqa: S105 (a meta key, not a secret)
 PREVIOUS_UNTIL_META = "webhook_secret_previous_until"
-MAX_URL_CHARS = 2048
 MAX_CONCURRENT_DELIVERIES = 32
 MAX_ATTEMPTS_KEPT = 10_000
 MAX_ERROR_CHARS = 500
@@ -71,30 +67,6 @@ def user_agent() -> str:
     return f"baxcloud-local-server/{get_version()}"
 
 
-def check_webhook_url(url: object) -> str | None:
-    """None if `url` is an acceptable endpoint URL, else what is wrong with it."""
-    if not isinstance(url, str):
-        return "must be a string"
-    if not 1 <= len(url) <= MAX_URL_CHARS:
-        return f"must be 1-{MAX_URL_CHARS} characters"
-    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
-        return "must not contain whitespace or control characters"
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 (raises ValueError on a bad port)
-    except ValueError:
-        return "must be a valid http:// or https:// URL"
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return "must be an http:// or https:// URL with a host"
-    problem = _webhook_targets.host_problem(parts.hostname)
-    if problem is not None:
-        return f"must not point at {problem}"
-    return None
-
-
-URL_FIELDS = (Field("url", "string", required=True, check=check_webhook_url),)
-
-
 def endpoint_json(row: sqlite3.Row) -> dict[str, Any]:
     return {
         "id": row["id"],
@@ -105,7 +77,7 @@ def endpoint_json(row: sqlite3.Row) -> dict[str, Any]:
     }
 
 
-def _attempt_json(row: sqlite3.Row) -> dict[str, Any]:
+def attempt_json(row: sqlite3.Row) -> dict[str, Any]:
     return {
         "id": row["id"],
         "eventId": row["event_id"],
@@ -202,6 +174,11 @@ class WebhookDelivery:
         if previous is not None and until is not None and previous != primary:
             self._previous, self._previous_until = previous, float(until)
 
+    @property
+    def primary_secret(self) -> str:
+        """The secret that signs every delivery (and that clients verify with)."""
+        return self._primary
+
     def signing_secrets(self) -> list[str]:
         """The primary secret, then the previous one while its grace period lasts."""
         secrets = [self._primary]
@@ -213,33 +190,11 @@ class WebhookDelivery:
         """Make `new_secret` primary; the old one signs too until the returned time."""
         old = self._primary
         until = now + self._grace_period
-        _storage.set_meta(db, "webhook_secret", new_secret)
+        _storage.set_meta(db, WEBHOOK_SECRET_META, new_secret)
         _storage.set_meta(db, PREVIOUS_SECRET_META, old)
         _storage.set_meta(db, PREVIOUS_UNTIL_META, repr(until))
         self._primary, self._previous, self._previous_until = new_secret, old, until
         return until
-
-    # ---- /_dev handlers --------------------------------------------------------------
-
-    def create_endpoint(self, ctx: RequestContext) -> Reply:
-        url = parse_body(ctx.body, URL_FIELDS)["url"]
-        row, created = upsert_endpoint(ctx.db, ctx.now, url)
-        return Reply(201 if created else 200, endpoint_json(row))
-
-    def list_endpoints(self, ctx: RequestContext) -> Reply:
-        rows = ctx.db.execute("SELECT * FROM webhook_endpoints ORDER BY created_at, id")
-        return Reply(200, {"items": [endpoint_json(row) for row in rows]})
-
-    def list_deliveries(self, ctx: RequestContext) -> Reply:
-        sql = "SELECT * FROM webhook_attempts"
-        args: tuple[str, ...] = ()
-        event_id = ctx.query.get("eventId")
-        if event_id is not None:
-            sql += " WHERE event_id = ?"
-            args = (event_id,)
-        items = [_attempt_json(row) for row in ctx.db.execute(sql + " ORDER BY id", args)]
-        pending = ctx.db.execute("SELECT COUNT(*) FROM webhook_queue").fetchone()[0]
-        return Reply(200, {"items": items, "pending": pending})
 
     # ---- the worker --------------------------------------------------------------------
 
@@ -472,14 +427,3 @@ class WebhookDelivery:
             outcome,
             "" if error is None else f" ({error})",
         )
-
-
-def check_urls(urls: Sequence[str]) -> None:
-    """Raise ValueError naming the first unacceptable URL's problem (config check)."""
-    problems = [
-        Detail(f"webhook_urls[{i}]", problem)
-        for i, url in enumerate(urls)
-        if (problem := check_webhook_url(url)) is not None
-    ]
-    if problems:
-        raise ValueError(f"{problems[0].field} {problems[0].message}")

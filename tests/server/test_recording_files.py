@@ -16,7 +16,9 @@ from helpers import WAIT, asgi_client, wait_until
 
 from baxcloud import BaxCloud
 from baxcloud._cli.main import main as cli_main
-from baxcloud._server import LocalBaxCloudApp, ServerConfig, _files, _media, simulation
+from baxcloud._server import LocalBaxCloudApp, ServerConfig, _files
+from baxcloud._server.handlers import simulation
+from baxcloud._server.state import recordings
 from baxcloud.testing import LocalServer
 
 T0 = 1_764_460_800.0
@@ -298,8 +300,8 @@ async def test_a_written_file_nobody_claims_is_deleted() -> None:
             await advance(client, 1)
             await advance(client, 5)
             await ok(await client.post("/v1/recordings/stop", json={"egressId": rec["egressId"]}))
-            row = _media.require_recording(app._storage.db, rec["id"])
-            spec = _media.recording_file(app.media, row)  # what completion would write
+            row = recordings.require_recording(app._storage.db, rec["id"])
+            spec = recordings.recording_file(app.media, row)  # what completion would write
             fail = {"egressId": rec["egressId"], "error": "encoder crashed"}
             await ok(await client.post("/_dev/fail-egress", json=fail))
             app.media.files.put_result(spec, app.media.files.write(spec))

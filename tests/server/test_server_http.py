@@ -26,10 +26,8 @@ from baxcloud._server import (
     ServerConfig,
     create_uvicorn_server,
     generate_api_key,
-    participants,
-    rooms,
-    simulation,
 )
+from baxcloud._server.handlers import participants, rooms, simulation
 
 T0 = 1_764_460_800.0
 OTHER_KEY = "bax_sk_OtherKey1_" + "x" * 40

@@ -19,16 +19,8 @@ from helpers import asgi_client
 
 from baxcloud._core.api_key import parse_api_key
 from baxcloud._core.tokens import mint_token
-from baxcloud._server import (
-    LocalBaxCloudApp,
-    ServerConfig,
-    _files,
-    create_uvicorn_server,
-    egress,
-    ingress,
-    recordings,
-    simulation,
-)
+from baxcloud._server import LocalBaxCloudApp, ServerConfig, _files, create_uvicorn_server
+from baxcloud._server.handlers import egress, ingress, recordings, simulation
 
 T0 = 1_764_460_800.0
 BPS = 1000
@@ -1208,6 +1200,8 @@ async def test_ingress_validation_list_and_404(client: httpx.AsyncClient) -> Non
     ]
     paged = await get(client, "/v1/ingress?limit=1&page=2")
     assert ([i["id"] for i in paged["items"]], paged["hasMore"]) == ([ids[1]], True)
+    # The ingress list has no status filter: like any unknown query parameter, it is ignored.
+    assert [i["id"] for i in (await get(client, "/v1/ingress?status=nope"))["items"]] == ids
     assert_error(await client.get("/v1/ingress?page=0"), 422, "validation_failed")
     assert_error(await client.get("/v1/ingress/IN_x"), 404, "ingress_not_found")
     assert_error(await client.delete("/v1/ingress/IN_x"), 404, "ingress_not_found")

@@ -29,7 +29,8 @@ from helpers import WAIT, serve_asgi, wait_until
 from baxcloud import BaxCloud, UnprocessableEntityError, WebhookVerificationError
 from baxcloud._cli.main import build_parser, main
 from baxcloud._server import LocalBaxCloudApp, ServerConfig, generate_webhook_secret
-from baxcloud._server._webhooks import URL_FIELDS, user_agent
+from baxcloud._server._webhooks import user_agent
+from baxcloud._server.handlers.webhooks import URL_FIELDS
 from baxcloud.testing import LocalServer
 from baxcloud.webhooks import ParticipantJoinedEvent, RoomStartedEvent, sign, verify
 

@@ -1,7 +1,9 @@
-"""Rooms, participants and tracks: queries, state changes and their events.
+"""Participants in rooms, with their tracks: rows, JSON, changes and their events.
 
-Every function runs inside the caller's transaction and records the A.12
-event of each change at the moment it happens.
+Every function runs inside the caller's transaction and records the event of
+each change (openapi.json's `Event`) at the moment it happens. Participants
+know nothing of egress and ingress: what one leaving sets off there is passed
+in by the caller (`participant_left`; see `cascade`).
 """
 
 from __future__ import annotations
@@ -13,24 +15,16 @@ from typing import Any
 
 import attrs
 
-from . import _ids, _media
-from ._errors import ApiError, participant_not_found, room_not_found
-from ._events import record_event
+from .. import _ids
+from .._errors import ApiError, participant_not_found
+from . import rooms
+from .events import record_event
+from .pages import fetch_page, page_json
 
-DEFAULT_EMPTY_TIMEOUT = 300
 PARTICIPANT_STATE_AFTER_JOIN = "ACTIVE"
 
-_ROOM_SELECT = """
-SELECT r.*,
-  (SELECT COUNT(*) FROM participants p WHERE p.room_sid = r.sid) AS num_participants,
-  (SELECT COUNT(*) FROM participants p WHERE p.room_sid = r.sid
-     AND EXISTS (SELECT 1 FROM tracks t WHERE t.participant_sid = p.sid)) AS num_publishers,
-  EXISTS (SELECT 1 FROM egress e WHERE e.room_name = r.name
-     AND e.status IN ('starting', 'active') AND e.mode IN ('record', 'both'))
-     AS active_recording
-FROM rooms r
-"""
-ROOM_SELECT = _ROOM_SELECT
+ParticipantLeft = Callable[[sqlite3.Connection, float, str], object]
+"""Told the sid of each participant that left, right after its `participant.left`."""
 
 
 @attrs.frozen(kw_only=True)
@@ -40,138 +34,6 @@ class Permission:
     can_publish_data: bool = True
     can_update_own_metadata: bool = False
     can_publish_sources: tuple[str, ...] | None = None
-
-
-# ---- rooms --------------------------------------------------------------------
-
-
-def find_room(db: sqlite3.Connection, name: str) -> sqlite3.Row | None:
-    row: sqlite3.Row | None = db.execute(_ROOM_SELECT + " WHERE r.name = ?", (name,)).fetchone()
-    return row
-
-
-def require_room(db: sqlite3.Connection, name: str) -> sqlite3.Row:
-    row = find_room(db, name)
-    if row is None:
-        raise room_not_found(name)
-    return row
-
-
-def room_json(row: sqlite3.Row) -> dict[str, Any]:
-    return {
-        "sid": row["sid"],
-        "name": row["name"],
-        "maxParticipants": row["max_participants"],
-        "emptyTimeout": row["empty_timeout"],
-        "metadata": row["metadata"],
-        "enableRecording": bool(row["enable_recording"]),
-        "numParticipants": row["num_participants"],
-        "numPublishers": row["num_publishers"],
-        "activeRecording": bool(row["active_recording"]),
-        "createdAt": row["created_at"],
-    }
-
-
-def list_rooms(db: sqlite3.Connection, page: int, limit: int) -> dict[str, Any]:
-    total = int(db.execute("SELECT COUNT(*) FROM rooms").fetchone()[0])
-    offset = (page - 1) * limit
-    items: list[dict[str, Any]] = []
-    if offset < total:
-        rows = db.execute(
-            _ROOM_SELECT + " ORDER BY r.created_at, r.sid LIMIT ? OFFSET ?", (limit, offset)
-        ).fetchall()
-        items = [room_json(row) for row in rows]
-    return page_json(items, page, limit, total)
-
-
-def page_json(items: list[dict[str, Any]], page: int, limit: int, total: int) -> dict[str, Any]:
-    return {
-        "items": items,
-        "page": page,
-        "limit": limit,
-        "total": total,
-        "hasMore": page * limit < total,
-    }
-
-
-def create_room(
-    db: sqlite3.Connection,
-    now: float,
-    *,
-    name: str,
-    max_participants: int = 0,
-    empty_timeout: int = DEFAULT_EMPTY_TIMEOUT,
-    metadata: str = "",
-    enable_recording: bool = False,
-) -> sqlite3.Row:
-    """Create a room (empty since now) and record `room.started`; 409 if the name is taken."""
-    sid = _ids.room_sid()
-    try:
-        db.execute(
-            "INSERT INTO rooms (sid, name, max_participants, empty_timeout, metadata,"
-            " enable_recording, created_at, empty_since, closes_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                sid,
-                name,
-                max_participants,
-                empty_timeout,
-                metadata,
-                int(enable_recording),
-                int(now),
-                now,
-                now + empty_timeout,
-            ),
-        )
-    except sqlite3.IntegrityError:
-        raise ApiError(409, "room_already_exists", f"room {name!r} already exists") from None
-    record_event(db, now, "room.started", {"roomName": name, "roomSid": sid, "metadata": metadata})
-    return require_room(db, name)
-
-
-def update_room(db: sqlite3.Connection, room: sqlite3.Row, changes: dict[str, Any]) -> None:
-    """Apply `metadata`, `maxParticipants`, `emptyTimeout` (already validated)."""
-    if "metadata" in changes:
-        db.execute(
-            "UPDATE rooms SET metadata = ? WHERE sid = ?", (changes["metadata"], room["sid"])
-        )
-    if "maxParticipants" in changes:
-        db.execute(
-            "UPDATE rooms SET max_participants = ? WHERE sid = ?",
-            (changes["maxParticipants"], room["sid"]),
-        )
-    if "emptyTimeout" in changes:
-        # A room that is empty right now keeps its empty-since time; only the deadline moves.
-        db.execute(
-            "UPDATE rooms SET empty_timeout = ?,"
-            " closes_at = CASE WHEN empty_since IS NULL THEN NULL ELSE empty_since + ? END"
-            " WHERE sid = ?",
-            (changes["emptyTimeout"], changes["emptyTimeout"], room["sid"]),
-        )
-
-
-def close_room(
-    db: sqlite3.Connection,
-    now: float,
-    room: sqlite3.Row,
-    reason: str,
-    *,
-    on_closing: Callable[[], object] | None = None,
-) -> None:
-    """Remove a room: participants leave (`room_deleted`), `on_closing()`, `room.finished`."""
-    for participant in db.execute(
-        "SELECT * FROM participants WHERE room_sid = ? ORDER BY joined_at, sid", (room["sid"],)
-    ).fetchall():
-        remove_participant(db, now, room, participant, "room_deleted", room_closing=True)
-    if on_closing is not None:
-        on_closing()
-    db.execute("DELETE FROM rooms WHERE sid = ?", (room["sid"],))
-    record_event(
-        db,
-        now,
-        "room.finished",
-        {"roomName": room["name"], "roomSid": room["sid"], "reason": reason},
-    )
 
 
 # ---- participants ---------------------------------------------------------------
@@ -190,6 +52,21 @@ def require_participant(db: sqlite3.Connection, room: sqlite3.Row, identity: str
     row = find_participant(db, room, identity)
     if row is None:
         raise participant_not_found(room["name"], identity)
+    return row
+
+
+def participants_of(db: sqlite3.Connection, room: sqlite3.Row) -> list[sqlite3.Row]:
+    """Everyone in `room`, in the order they joined."""
+    rows: list[sqlite3.Row] = db.execute(
+        "SELECT * FROM participants WHERE room_sid = ? ORDER BY joined_at, sid", (room["sid"],)
+    ).fetchall()
+    return rows
+
+
+def participant_by_sid(db: sqlite3.Connection, sid: str) -> sqlite3.Row | None:
+    row: sqlite3.Row | None = db.execute(
+        "SELECT * FROM participants WHERE sid = ?", (sid,)
+    ).fetchone()
     return row
 
 
@@ -244,17 +121,17 @@ def participant_json(db: sqlite3.Connection, row: sqlite3.Row) -> dict[str, Any]
 def list_participants(
     db: sqlite3.Connection, room: sqlite3.Row, page: int, limit: int
 ) -> dict[str, Any]:
-    total = int(room["num_participants"])
-    offset = (page - 1) * limit
-    items: list[dict[str, Any]] = []
-    if offset < total:
-        rows = db.execute(
-            "SELECT * FROM participants WHERE room_sid = ? ORDER BY joined_at, sid"
-            " LIMIT ? OFFSET ?",
-            (room["sid"], limit, offset),
-        ).fetchall()
-        tracks = _tracks_by_participant(db, [row["sid"] for row in rows])
-        items = [_participant_json(row, tracks[row["sid"]]) for row in rows]
+    rows, total = fetch_page(
+        db,
+        "participants",
+        where={"room_sid": room["sid"]},
+        order_by="joined_at, sid",
+        page=page,
+        limit=limit,
+        total=int(room["num_participants"]),
+    )
+    tracks = _tracks_by_participant(db, [row["sid"] for row in rows])
+    items = [_participant_json(row, tracks[row["sid"]]) for row in rows]
     return page_json(items, page, limit, total)
 
 
@@ -281,11 +158,15 @@ def join(
     name: str,
     metadata: str,
     permission: Permission,
+    participant_left: ParticipantLeft,
 ) -> sqlite3.Row:
-    """A participant joins (creating the room if needed); returns the participant row."""
-    room = find_room(db, room_name)
+    """A participant joins (creating the room if needed); returns the participant row.
+
+    One already there with the same identity leaves first (`duplicate_identity`).
+    """
+    room = rooms.find_room(db, room_name)
     if room is None:
-        room = create_room(db, now, name=room_name)
+        room = rooms.create_room(db, now, name=room_name)
     previous = find_participant(db, room, identity)
     others = room["num_participants"] - (1 if previous is not None else 0)
     if room["max_participants"] and others >= room["max_participants"]:
@@ -295,7 +176,9 @@ def join(
             f"room {room_name!r} is full ({room['max_participants']} participants)",
         )
     if previous is not None:
-        remove_participant(db, now, room, previous, "duplicate_identity")
+        remove_participant(
+            db, now, room, previous, "duplicate_identity", participant_left=participant_left
+        )
     sid = _ids.participant_sid()
     sources = (
         None
@@ -321,9 +204,7 @@ def join(
             sources,
         ),
     )
-    db.execute(
-        "UPDATE rooms SET empty_since = NULL, closes_at = NULL WHERE sid = ?", (room["sid"],)
-    )
+    rooms.stop_empty_timeout(db, room)
     record_event(
         db,
         now,
@@ -348,9 +229,13 @@ def remove_participant(
     participant: sqlite3.Row,
     reason: str,
     *,
+    participant_left: ParticipantLeft,
     room_closing: bool = False,
 ) -> None:
-    """The participant leaves: its tracks are unpublished, then `participant.left`."""
+    """The participant leaves: tracks unpublished, `participant.left`, `participant_left(sid)`.
+
+    Then an emptied room starts its empty timeout, unless it is closing.
+    """
     for track in db.execute(
         "SELECT * FROM tracks WHERE participant_sid = ? ORDER BY rowid", (participant["sid"],)
     ).fetchall():
@@ -368,17 +253,9 @@ def remove_participant(
             "reason": reason,
         },
     )
-    _media.on_participant_removed(db, now, participant["sid"])
-    if room_closing:
-        return
-    remaining = db.execute(
-        "SELECT COUNT(*) FROM participants WHERE room_sid = ?", (room["sid"],)
-    ).fetchone()[0]
-    if remaining == 0:
-        db.execute(
-            "UPDATE rooms SET empty_since = ?, closes_at = ? + empty_timeout WHERE sid = ?",
-            (now, now, room["sid"]),
-        )
+    participant_left(db, now, participant["sid"])
+    if not room_closing:
+        rooms.start_empty_timeout_if_empty(db, now, room)
 
 
 # ---- tracks ---------------------------------------------------------------------

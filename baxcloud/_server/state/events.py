@@ -1,4 +1,4 @@
-"""The internal event log (A.12 event names and data), recorded as things happen.
+"""The event log: every state change appends its event (openapi.json's `Event`) as it happens.
 
 Each event is also queued, in the same transaction, for every enabled webhook
 endpoint (`webhook_queue`, delivered by `_webhooks.WebhookDelivery`), ordered
@@ -11,7 +11,7 @@ import json
 import sqlite3
 from typing import Any
 
-from ._ids import event_id
+from .._ids import event_id
 
 
 def record_event(db: sqlite3.Connection, now: float, name: str, data: dict[str, Any]) -> str:

@@ -1,4 +1,4 @@
-"""Request body and query parsing: JSON decoding, field types, ranges.
+"""A request's input, parsed and checked: the JSON body, its fields, query parameters.
 
 Order of checks (documented in openapi.json): malformed JSON or a non-object
 body -> 400 `invalid_request`; unknown fields -> 400 `unknown_field`; wrong
@@ -22,8 +22,9 @@ from ._errors import ApiError, Detail, invalid_request, validation_failed
 MAX_BODY_BYTES = 1024 * 1024
 MAX_METADATA_BYTES = 64 * 1024
 MAX_NAME_CHARS = 256
+MAX_URL_CHARS = 2048
 
-# Bounds the contract leaves open; recorded in openapi.json.
+# The local server's own bounds, documented in openapi.json.
 MAX_MAX_PARTICIPANTS = 100_000
 MAX_EMPTY_TIMEOUT = 7 * 24 * 3600
 
@@ -236,3 +237,13 @@ def _query_int(
         problems.append(Detail(name, f"must be an integer {bound}"))
         return default
     return value
+
+
+def parse_list_query(
+    query: Mapping[str, str], statuses: Sequence[str] | None = None
+) -> tuple[dict[str, str], int, int]:
+    """A list's filters by column (`roomName`; `status` when `statuses` are given) and page."""
+    status = None if statuses is None else parse_query_choice(query, "status", statuses)
+    page, limit = parse_pagination(query)
+    filters = {"status": status, "room_name": query.get("roomName")}
+    return {column: value for column, value in filters.items() if value is not None}, page, limit

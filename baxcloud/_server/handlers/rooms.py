@@ -1,10 +1,9 @@
-"""`/v1/rooms` handlers (contract A.6)."""
+"""`/v1/rooms` handlers: operations createRoom, listRooms, getRoom, updateRoom, deleteRoom."""
 
 from __future__ import annotations
 
-from . import _media, _state
-from ._context import Reply, RequestContext
-from ._validation import (
+from .._context import Reply, RequestContext
+from .._request_input import (
     MAX_EMPTY_TIMEOUT,
     MAX_MAX_PARTICIPANTS,
     Field,
@@ -14,6 +13,7 @@ from ._validation import (
     parse_body,
     parse_pagination,
 )
+from ..state import cascade, rooms
 
 _MAX_PARTICIPANTS = Field("maxParticipants", "integer", check=int_range(0, MAX_MAX_PARTICIPANTS))
 _EMPTY_TIMEOUT = Field("emptyTimeout", "integer", check=int_range(0, MAX_EMPTY_TIMEOUT))
@@ -31,35 +31,35 @@ UPDATE_FIELDS = (_METADATA, _MAX_PARTICIPANTS, _EMPTY_TIMEOUT)
 
 def create_room(ctx: RequestContext) -> Reply:
     values = parse_body(ctx.body, CREATE_FIELDS)
-    room = _state.create_room(
+    room = rooms.create_room(
         ctx.db,
         ctx.now,
         name=values["name"],
         max_participants=values.get("maxParticipants", 0),
-        empty_timeout=values.get("emptyTimeout", _state.DEFAULT_EMPTY_TIMEOUT),
+        empty_timeout=values.get("emptyTimeout", rooms.DEFAULT_EMPTY_TIMEOUT),
         metadata=values.get("metadata", ""),
         enable_recording=values.get("enableRecording", False),
     )
-    return Reply(201, _state.room_json(room))
+    return Reply(201, rooms.room_json(room))
 
 
 def list_rooms(ctx: RequestContext) -> Reply:
     page, limit = parse_pagination(ctx.query)
-    return Reply(200, _state.list_rooms(ctx.db, page, limit))
+    return Reply(200, rooms.list_rooms(ctx.db, page, limit))
 
 
 def get_room(ctx: RequestContext) -> Reply:
-    return Reply(200, _state.room_json(_state.require_room(ctx.db, ctx.params["name"])))
+    return Reply(200, rooms.room_json(rooms.require_room(ctx.db, ctx.params["name"])))
 
 
 def update_room(ctx: RequestContext) -> Reply:
     values = parse_body(ctx.body, UPDATE_FIELDS)
-    room = _state.require_room(ctx.db, ctx.params["name"])
-    _state.update_room(ctx.db, room, values)
-    return Reply(200, _state.room_json(_state.require_room(ctx.db, room["name"])))
+    room = rooms.require_room(ctx.db, ctx.params["name"])
+    rooms.update_room(ctx.db, room, values)
+    return Reply(200, rooms.room_json(rooms.require_room(ctx.db, room["name"])))
 
 
 def delete_room(ctx: RequestContext) -> Reply:
-    room = _state.require_room(ctx.db, ctx.params["name"])
-    _media.close_room(ctx.db, ctx.now, ctx.media, room, "deleted")
+    room = rooms.require_room(ctx.db, ctx.params["name"])
+    cascade.close_room(ctx.db, ctx.now, ctx.services.media, room, "deleted")
     return Reply(204)

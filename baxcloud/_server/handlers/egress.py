@@ -1,31 +1,36 @@
-"""`/v1/egress` handlers (contract A.10): start, stop, get, list, delete, auto-stream."""
+"""`/v1/egress` handlers: start, stop, get, list, delete; the auto-stream config.
+
+Operations startEgress, stopEgress, getEgress, listEgress, deleteEgress,
+getAutoStreamConfig, updateAutoStreamConfig.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from . import _media
-from ._context import Reply, RequestContext
-from ._errors import ApiError, Detail, invalid_request, validation_failed
-from ._files import FILE_TYPES
-from ._urls import MAX_STREAM_URLS, check_stream_url
-from ._validation import (
+from .._context import Reply, RequestContext
+from .._errors import ApiError, Detail, invalid_request, validation_failed
+from .._files import FILE_TYPES
+from .._request_input import (
     MAX_MAX_PARTICIPANTS,
     Field,
     check_name,
     int_range,
     one_of,
     parse_body,
+    parse_list_query,
 )
+from .._stream_urls import MAX_STREAM_URLS, check_stream_url
+from ..state import egress
 
-_MODE = Field("mode", "string", check=one_of(*_media.EGRESS_MODES))
-_LAYOUT = Field("layout", "string", check=one_of(*_media.EGRESS_LAYOUTS))
-_QUALITY = Field("quality", "string", check=one_of(*_media.EGRESS_QUALITIES))
+_MODE = Field("mode", "string", check=one_of(*egress.EGRESS_MODES))
+_LAYOUT = Field("layout", "string", check=one_of(*egress.EGRESS_LAYOUTS))
+_QUALITY = Field("quality", "string", check=one_of(*egress.EGRESS_QUALITIES))
 _FILE_TYPE = Field("fileType", "string", check=one_of(*FILE_TYPES))
 
 START_FIELDS = (
     Field("roomName", "string", required=True, check=check_name),
-    Field("mode", "string", required=True, check=one_of(*_media.EGRESS_MODES)),
+    Field("mode", "string", required=True, check=one_of(*egress.EGRESS_MODES)),
     _LAYOUT,
     _QUALITY,
     Field("file", "object"),
@@ -85,21 +90,21 @@ def start(ctx: RequestContext) -> Reply:
         file_type = _nested(values["file"], FILE_FIELDS, "file").get("fileType", "MP4")
         if mode == "stream":
             problems.append(Detail("file", "is not allowed with mode 'stream'"))
-    elif mode in ("record", "both"):
+    elif egress.records(mode):
         problems.append(Detail("file", f"is required with mode {mode!r}"))
     if "stream" in values:
         raw = _nested(values["stream"], STREAM_FIELDS, "stream")["urls"]
         urls = check_url_list(raw, "stream.urls", minimum=1, problems=problems)
         if mode == "record":
             problems.append(Detail("stream", "is not allowed with mode 'record'"))
-    elif mode in ("stream", "both"):
+    elif egress.streams(mode):
         problems.append(Detail("stream", f"is required with mode {mode!r}"))
     if problems:
         raise validation_failed(problems)
-    row = _media.start_egress(
+    row = egress.start_egress(
         ctx.db,
         ctx.now,
-        ctx.media,
+        ctx.services.media,
         room_name=values["roomName"],
         mode=mode,
         layout=values.get("layout", "speaker"),
@@ -107,31 +112,31 @@ def start(ctx: RequestContext) -> Reply:
         file_type=file_type,
         stream_urls=urls,
     )
-    return Reply(201, _media.egress_json(row))
+    return Reply(201, egress.egress_json(row))
 
 
 def stop(ctx: RequestContext) -> Reply:
-    row = _media.require_egress(ctx.db, ctx.params["id"])
-    _media.stop_egress(ctx.db, ctx.now, ctx.media, row, "stopped before it started")
-    return Reply(200, _media.egress_json(_media.require_egress(ctx.db, row["id"])))
+    row = egress.require_egress(ctx.db, ctx.params["id"])
+    egress.stop_egress(ctx.db, ctx.now, ctx.services.media, row, "stopped before it started")
+    return Reply(200, egress.egress_json(egress.require_egress(ctx.db, row["id"])))
 
 
 def get(ctx: RequestContext) -> Reply:
-    return Reply(200, _media.egress_json(_media.require_egress(ctx.db, ctx.params["id"])))
+    return Reply(200, egress.egress_json(egress.require_egress(ctx.db, ctx.params["id"])))
 
 
 def list_egress(ctx: RequestContext) -> Reply:
-    filters, page, limit = _media.parse_list_query(ctx.query)
-    return Reply(200, _media.list_egress(ctx.db, filters, page, limit))
+    filters, page, limit = parse_list_query(ctx.query, egress.EGRESS_STATUSES)
+    return Reply(200, egress.list_egress(ctx.db, filters, page, limit))
 
 
 def delete(ctx: RequestContext) -> Reply:
-    _media.delete_egress(ctx.db, _media.require_egress(ctx.db, ctx.params["id"]))
+    egress.delete_egress(ctx.db, egress.require_egress(ctx.db, ctx.params["id"]))
     return Reply(204)
 
 
 def get_auto_stream_config(ctx: RequestContext) -> Reply:
-    return Reply(200, _media.auto_stream_json(_media.auto_stream_config(ctx.db)))
+    return Reply(200, egress.auto_stream_json(egress.auto_stream_config(ctx.db)))
 
 
 def update_auto_stream_config(ctx: RequestContext) -> Reply:
@@ -141,12 +146,12 @@ def update_auto_stream_config(ctx: RequestContext) -> Reply:
         values["streamUrls"] = check_url_list(
             values["streamUrls"], "streamUrls", minimum=0, problems=problems
         )
-    config = {**_media.auto_stream_config(ctx.db), **values}
-    if config["enabled"] and config["mode"] in ("stream", "both") and not config["streamUrls"]:
+    config = {**egress.auto_stream_config(ctx.db), **values}
+    if config["enabled"] and egress.streams(config["mode"]) and not config["streamUrls"]:
         problems.append(
             Detail("streamUrls", f"must list 1-{MAX_STREAM_URLS} URLs for mode {config['mode']!r}")
         )
     if problems:
         raise validation_failed(problems)
-    _media.save_auto_stream_config(ctx.db, config)
-    return Reply(200, _media.auto_stream_json(config))
+    egress.save_auto_stream_config(ctx.db, config)
+    return Reply(200, egress.auto_stream_json(config))

@@ -1,5 +1,7 @@
 """Pre-signed recording downloads: `GET|HEAD /downloads/{recordingId}/{filename}`.
 
+Operations downloadRecording and headRecording; getRecordingDownloadUrl issues the URL.
+
 URL: `{base}/downloads/{recordingId}/{filename}?expires=<unix seconds>&sig=<hex>`,
 `sig` = hex HMAC-SHA256 over `GET\\n{path}\\n{expires}` with a random key kept in
 the meta table (so URLs survive a restart with `--data`). No API key is needed.
@@ -25,10 +27,10 @@ from urllib.parse import quote
 import anyio
 from starlette.responses import Response, StreamingResponse
 
-from . import _media
-from ._context import Reply, RequestContext
-from ._errors import ApiError
-from ._files import CONTENT_TYPES
+from .._context import Reply, RequestContext
+from .._errors import ApiError
+from .._files import CONTENT_TYPES
+from ..state import recordings
 
 CHUNK_BYTES = 256 * 1024
 # The only query a URL is issued with; `expires` in canonical decimal form.
@@ -63,7 +65,7 @@ def _verify(ctx: RequestContext) -> None:
     if query is None or ctx.raw_path != path.encode("ascii"):
         raise _invalid()
     expires, sig = int(query.group(1)), query.group(2).decode("ascii")
-    if not hmac.compare_digest(signature(ctx.media.download_key, path, expires), sig):
+    if not hmac.compare_digest(signature(ctx.services.media.download_key, path, expires), sig):
         raise _invalid()
     if ctx.now >= expires:
         raise ApiError(
@@ -120,14 +122,14 @@ async def _chunks(path: Path, start: int, length: int) -> AsyncIterator[bytes]:
 
 def download(ctx: RequestContext) -> Reply:
     _verify(ctx)
-    recording = _media.find_recording(ctx.db, ctx.params["recordingId"])
+    recording = recordings.find_recording(ctx.db, ctx.params["recordingId"])
     if (
         recording is None
         or recording["status"] != "completed"
         or recording["filename"] != ctx.params["filename"]
     ):
         raise ApiError(404, "recording_not_found", "the recording file does not exist")
-    path = ctx.media.files.path(recording["filename"])
+    path = ctx.services.media.files.path(recording["filename"])
     try:
         size = path.stat().st_size
     except OSError:

@@ -1,4 +1,4 @@
-"""`/v1/ingress` handlers (contract A.11).
+"""`/v1/ingress` handlers: operations createIngress, listIngress, getIngress, deleteIngress.
 
 The stream key (RTMP) or WHIP bearer token is returned in full only in the
 201 answer of the create call; every later answer shows `****`.
@@ -8,20 +8,20 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from . import _media
-from ._context import Reply, RequestContext
-from ._errors import Detail, validation_failed
-from ._validation import (
+from .._context import Reply, RequestContext
+from .._errors import Detail, validation_failed
+from .._request_input import (
     Field,
     check_display_name,
     check_name,
     one_of,
     parse_body,
-    parse_pagination,
+    parse_list_query,
 )
+from ..state import ingress
 
 CREATE_FIELDS = (
-    Field("inputType", "string", required=True, check=one_of(*_media.INGRESS_TYPES)),
+    Field("inputType", "string", required=True, check=one_of(*ingress.INGRESS_TYPES)),
     Field("roomName", "string", required=True, check=check_name),
     Field("participantIdentity", "string", required=True, check=check_name),
     Field("participantName", "string", check=check_display_name),
@@ -50,7 +50,7 @@ def create(ctx: RequestContext) -> Reply:
         )
     if problems:
         raise validation_failed(problems)
-    row = _media.create_ingress(
+    row = ingress.create_ingress(
         ctx.db,
         ctx.now,
         input_type=input_type,
@@ -61,20 +61,18 @@ def create(ctx: RequestContext) -> Reply:
         bypass_transcoding=bypass,
         hostname=_hostname(ctx.base_url),
     )
-    return Reply(201, _media.ingress_json(row, reveal_secret=True))
+    return Reply(201, ingress.ingress_json(row, reveal_secret=True))
 
 
 def list_ingress(ctx: RequestContext) -> Reply:
-    page, limit = parse_pagination(ctx.query)
-    room_name = ctx.query.get("roomName")
-    filters = {} if room_name is None else {"room_name": room_name}
-    return Reply(200, _media.list_ingress(ctx.db, filters, page, limit))
+    filters, page, limit = parse_list_query(ctx.query)
+    return Reply(200, ingress.list_ingress(ctx.db, filters, page, limit))
 
 
 def get(ctx: RequestContext) -> Reply:
-    return Reply(200, _media.ingress_json(_media.require_ingress(ctx.db, ctx.params["id"])))
+    return Reply(200, ingress.ingress_json(ingress.require_ingress(ctx.db, ctx.params["id"])))
 
 
 def delete(ctx: RequestContext) -> Reply:
-    _media.delete_ingress(ctx.db, ctx.now, _media.require_ingress(ctx.db, ctx.params["id"]))
+    ingress.delete_ingress(ctx.db, ctx.now, ingress.require_ingress(ctx.db, ctx.params["id"]))
     return Reply(204)

@@ -1,17 +1,22 @@
-"""`/_dev` simulation handlers (contract Part C): what real media clients would do."""
+"""`/_dev` simulation handlers: what real media clients (and time) would do.
+
+Operations devJoin, devLeave, devPublishTrack, devUnpublishTrack,
+devConnectIngress, devDisconnectIngress, devFailIngress, devFailEgress,
+devGetClock, devAdvanceClock, devListEvents.
+"""
 
 from __future__ import annotations
 
 import math
 from typing import Any
 
-from .._core import tokens as _tokens
-from .._core.errors import TokenVerificationError
-from . import _media, _state, _storage
-from ._context import Reply, RequestContext
-from ._errors import ApiError, Detail, validation_failed
-from ._events import list_events
-from ._validation import (
+from ..._core.errors import TokenVerificationError
+from ..._core.tokens import verify_token
+from .. import _storage
+from .._clock import MANUAL_CLOCK_META
+from .._context import Reply, RequestContext
+from .._errors import ApiError, Detail, validation_failed
+from .._request_input import (
     Field,
     check_display_name,
     check_metadata,
@@ -19,11 +24,13 @@ from ._validation import (
     one_of,
     parse_body,
 )
+from .._scheduler import run_due
+from ..state import cascade, egress, ingress, participants, rooms
+from ..state.events import list_events
 
 TRACK_KINDS = ("audio", "video", "data")
 TRACK_SOURCES = ("camera", "microphone", "screen_share", "screen_share_audio", "unknown")
 MAX_ADVANCE_SECONDS = 10 * 365 * 24 * 3600
-MANUAL_CLOCK_META = "manual_clock_now"
 
 JOIN_FIELDS = (Field("token", "string", required=True),)
 LEAVE_FIELDS = (
@@ -70,7 +77,7 @@ _GRANT_NAMES = {
 }
 
 
-def _permission(video: dict[str, Any], problems: list[Detail]) -> _state.Permission:
+def _permission(video: dict[str, Any], problems: list[Detail]) -> participants.Permission:
     grants: dict[str, Any] = {}
     for claim, attr in _GRANT_NAMES.items():
         value = video.get(claim)
@@ -86,15 +93,15 @@ def _permission(video: dict[str, Any], problems: list[Detail]) -> _state.Permiss
             grants["can_publish_sources"] = tuple(sources)
         else:
             problems.append(Detail("token.video.canPublishSources", "must be a list of strings"))
-    return _state.Permission(**grants)
+    return participants.Permission(**grants)
 
 
 def join(ctx: RequestContext) -> Reply:
     """Verify the token like BaxCloud would, then join (auto-creating the room)."""
     token = parse_body(ctx.body, JOIN_FIELDS)["token"]
-    creds = ctx.credentials
+    creds = ctx.services.credentials
     try:
-        claims = _tokens.verify_token(token, keys={creds.key_id: creds.secret}, now=ctx.now)
+        claims = verify_token(token, keys={creds.key_id: creds.secret}, now=ctx.now)
     except TokenVerificationError as exc:
         message = str(exc)
         code = "grant_missing" if "roomJoin" in message else "permission_denied"
@@ -115,32 +122,32 @@ def join(ctx: RequestContext) -> Reply:
     permission = _permission(video, problems)
     if problems:
         raise validation_failed(problems)
-    participant = _state.join(
+    participant = cascade.join(
         ctx.db,
         ctx.now,
+        ctx.services.media,
         room_name=room_name,
         identity=identity,
         name=name,
         metadata=metadata,
         permission=permission,
     )
-    _media.on_participant_joined(ctx.db, ctx.now, ctx.media, room_name)
-    return Reply(201, _state.participant_json(ctx.db, participant))
+    return Reply(201, participants.participant_json(ctx.db, participant))
 
 
 def leave(ctx: RequestContext) -> Reply:
     values = parse_body(ctx.body, LEAVE_FIELDS)
-    room = _state.require_room(ctx.db, values["roomName"])
-    participant = _state.require_participant(ctx.db, room, values["identity"])
-    _state.remove_participant(ctx.db, ctx.now, room, participant, "disconnected")
+    room = rooms.require_room(ctx.db, values["roomName"])
+    participant = participants.require_participant(ctx.db, room, values["identity"])
+    cascade.leave(ctx.db, ctx.now, room, participant, "disconnected")
     return Reply(204)
 
 
 def publish_track(ctx: RequestContext) -> Reply:
     values = parse_body(ctx.body, PUBLISH_FIELDS)
-    room = _state.require_room(ctx.db, values["roomName"])
-    participant = _state.require_participant(ctx.db, room, values["identity"])
-    track = _state.publish_track(
+    room = rooms.require_room(ctx.db, values["roomName"])
+    participant = participants.require_participant(ctx.db, room, values["identity"])
+    track = participants.publish_track(
         ctx.db,
         ctx.now,
         room,
@@ -154,56 +161,59 @@ def publish_track(ctx: RequestContext) -> Reply:
 
 def unpublish_track(ctx: RequestContext) -> Reply:
     values = parse_body(ctx.body, UNPUBLISH_FIELDS)
-    room = _state.require_room(ctx.db, values["roomName"])
-    participant = _state.require_participant(ctx.db, room, values["identity"])
-    _state.unpublish_track(ctx.db, ctx.now, room, participant, values["trackSid"])
+    room = rooms.require_room(ctx.db, values["roomName"])
+    participant = participants.require_participant(ctx.db, room, values["identity"])
+    participants.unpublish_track(ctx.db, ctx.now, room, participant, values["trackSid"])
     return Reply(204)
 
 
 def connect_ingress(ctx: RequestContext) -> Reply:
     """OBS / a WHIP client starts sending: `BUFFERING` now, `ACTIVE` at the next sweep."""
     ingress_id = parse_body(ctx.body, INGRESS_FIELDS)["ingressId"]
-    ingress = _media.require_ingress(ctx.db, ingress_id)
-    _media.connect_ingress(ctx.db, ctx.now, ctx.media, ingress)
-    return Reply(200, _media.ingress_json(_media.require_ingress(ctx.db, ingress_id)))
+    row = ingress.require_ingress(ctx.db, ingress_id)
+    cascade.connect_ingress(ctx.db, ctx.now, ctx.services.media, row)
+    return Reply(200, ingress.ingress_json(ingress.require_ingress(ctx.db, ingress_id)))
 
 
 def disconnect_ingress(ctx: RequestContext) -> Reply:
     """The sender stops cleanly: `COMPLETE`, its participant leaves."""
     ingress_id = parse_body(ctx.body, INGRESS_FIELDS)["ingressId"]
-    _media.end_ingress(ctx.db, ctx.now, _media.require_ingress(ctx.db, ingress_id))
-    return Reply(200, _media.ingress_json(_media.require_ingress(ctx.db, ingress_id)))
+    ingress.end_ingress(ctx.db, ctx.now, ingress.require_ingress(ctx.db, ingress_id))
+    return Reply(200, ingress.ingress_json(ingress.require_ingress(ctx.db, ingress_id)))
 
 
 def fail_ingress(ctx: RequestContext) -> Reply:
     values = parse_body(ctx.body, FAIL_INGRESS_FIELDS)
-    ingress = _media.require_ingress(ctx.db, values["ingressId"])
-    _media.fail_ingress(ctx.db, ctx.now, ingress, values["error"])
-    return Reply(200, _media.ingress_json(_media.require_ingress(ctx.db, ingress["id"])))
+    row = ingress.require_ingress(ctx.db, values["ingressId"])
+    ingress.fail_ingress(ctx.db, ctx.now, row, values["error"])
+    return Reply(200, ingress.ingress_json(ingress.require_ingress(ctx.db, row["id"])))
 
 
 def fail_egress(ctx: RequestContext) -> Reply:
     values = parse_body(ctx.body, FAIL_EGRESS_FIELDS)
-    egress = _media.require_egress(ctx.db, values["egressId"])
-    _media.fail_egress(ctx.db, ctx.now, egress, values["error"])
-    return Reply(200, _media.egress_json(_media.require_egress(ctx.db, egress["id"])))
+    row = egress.require_egress(ctx.db, values["egressId"])
+    egress.fail_egress(ctx.db, ctx.now, row, values["error"])
+    return Reply(200, egress.egress_json(egress.require_egress(ctx.db, row["id"])))
 
 
 def get_clock(ctx: RequestContext) -> Reply:
-    return Reply(200, {"now": ctx.clock.now(), "manual": ctx.clock.manual})
+    clock = ctx.services.clock
+    return Reply(200, {"now": clock.now(), "manual": clock.manual})
 
 
 def advance_clock(ctx: RequestContext) -> Reply:
     seconds = parse_body(ctx.body, ADVANCE_FIELDS)["seconds"]
-    if not ctx.clock.manual:
+    clock = ctx.services.clock
+    if not clock.manual:
         raise ApiError(
             409,
             "clock_not_manual",
             "the clock can only be advanced when the server runs with a manual clock",
         )
-    now = ctx.clock.advance(float(seconds))
+    now = clock.advance(float(seconds))
     _storage.set_meta(ctx.db, MANUAL_CLOCK_META, repr(now))
-    ctx.sweep()
+    # What fell due meanwhile; the app writes any recording file before it answers.
+    run_due(ctx.db, now, ctx.services.media)
     return Reply(200, {"now": now})
 
 
