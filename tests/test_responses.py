@@ -21,6 +21,7 @@ import pytest
 from helpers import resolve
 from hostile import (
     HostileServer,
+    Reply,
     compression_bomb,
     endless,
     hostile_server,
@@ -30,11 +31,15 @@ from hostile import (
 )
 
 from baxcloud import (
+    APIConnectionError,
     APIResponseValidationError,
+    APIStatusError,
     APITimeoutError,
     AsyncBaxCloud,
     BaxCloud,
     BaxCloudError,
+    InternalServerError,
+    RateLimitError,
     Room,
 )
 
@@ -281,27 +286,37 @@ async def test_max_response_bytes_is_checked(kind: str) -> None:
 
 
 async def test_no_other_exception_type_escapes(kind: str) -> None:
-    """Resets, garbage status lines and cut-off bodies end as BaxCloudError."""
+    """Resets, garbage status lines and cut-off bodies end as the matching BaxCloudError."""
 
     def reset(conn: socket.socket) -> None:
         conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 
-    replies = [
-        reset,
-        lambda conn: conn.sendall(b"HTTP/1.1 banana\r\n\r\n"),
-        lambda conn: conn.sendall(b"NOT HTTP AT ALL\r\n\r\n"),
-        lambda conn: conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{"),
-        respond(200, b"\xff" * 10, headers=[("Content-Type", "text/plain; charset=utf-16")]),
-        respond(301, b"", headers=[("Location", "http://169.254.169.254/")]),
-        respond(599, b"{}"),
-        respond(
-            429,
-            b'{"error":{"code":"rate_limited","message":"x"}}',
-            headers=[("Retry-After", "nan")],
+    replies: list[tuple[Reply, type[BaxCloudError]]] = [
+        (reset, APIConnectionError),
+        (lambda conn: conn.sendall(b"HTTP/1.1 banana\r\n\r\n"), APIConnectionError),
+        (lambda conn: conn.sendall(b"NOT HTTP AT ALL\r\n\r\n"), APIConnectionError),
+        (
+            lambda conn: conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{"),
+            APIConnectionError,
+        ),
+        (
+            respond(200, b"\xff" * 10, headers=[("Content-Type", "text/plain; charset=utf-16")]),
+            APIResponseValidationError,
+        ),
+        (respond(301, b"", headers=[("Location", "http://169.254.169.254/")]), APIStatusError),
+        (respond(599, b"{}"), InternalServerError),
+        (
+            respond(
+                429,
+                b'{"error":{"code":"rate_limited","message":"x"}}',
+                headers=[("Retry-After", "nan")],
+            ),
+            RateLimitError,
         ),
     ]
-    for reply in replies:
+    for reply, expected in replies:
         with hostile_server(reply) as server:
             async with client_for(kind, server) as client:
-                with pytest.raises(BaxCloudError):
+                with pytest.raises(BaxCloudError) as info:
                     await resolve(client.rooms.get("r"))
+        assert type(info.value) is expected, (expected, info.value)

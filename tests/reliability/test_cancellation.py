@@ -193,7 +193,11 @@ async def test_exhausted_pool_and_slow_server_end_in_timeouts_not_hangs(
             )
             fault_server.set_faults()
             # The pool's only slot came back (a generous timeout: the machine may be busy).
-            assert (await client.with_options(timeout=10).rooms.list()).items is not None
+            patient = client.with_options(timeout=10)
+            await patient.rooms.create(name="after-exhaustion")
+            assert [room.name for room in (await patient.rooms.list()).items] == [
+                "after-exhaustion"
+            ]
         await http.aclose()
 
 

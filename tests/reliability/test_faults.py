@@ -13,6 +13,7 @@ from baxcloud import (
     APIConnectionError,
     APITimeoutError,
     BaxCloudError,
+    ConflictError,
     InternalServerError,
     RateLimitError,
 )
@@ -120,20 +121,22 @@ def test_after_commit_without_retries_of_same_key_is_visible(
     fault_server.set_faults(rate=1, kinds=["after_commit"], seed=5)
     with fault_server.client(max_retries=0) as client:
         name = unique()
-        with pytest.raises(BaxCloudError):
+        # The answer after the commit is a 503 or a dropped connection.
+        with pytest.raises((InternalServerError, APIConnectionError)):
             client.rooms.create(name=name)
         fault_server.set_faults()
         # A *new* logical call (new key) now meets the committed room: that is the
         # hazard the SDK's per-call Idempotency-Key exists to avoid.
-        with pytest.raises(BaxCloudError) as info:
+        with pytest.raises(ConflictError) as info:
             client.rooms.create(name=name)
-        assert getattr(info.value, "code", None) == "room_already_exists"
+        assert info.value.code == "room_already_exists"
 
 
 def test_dev_endpoints_and_openapi_are_never_faulted(fault_server: LocalServer) -> None:
     fault_server.set_faults(rate=1, kinds=list(FAULT_KINDS), seed=9, slow_seconds=5)
+    events = fault_server.events()
     for _ in range(20):
-        assert fault_server.events() is not None
+        assert fault_server.events() == events
         assert fault_server.faults()["rate"] == 1
     with httpx.Client(base_url=fault_server.base_url) as raw:
         for _ in range(20):
