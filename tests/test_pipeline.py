@@ -312,8 +312,7 @@ def test_configuration_from_environment(
     with pytest.raises(BaxCloudError, match="BAXCLOUD_API_KEY"):
         AsyncBaxCloud()
     monkeypatch.delenv("BAXCLOUD_BASE_URL")
-    client = AsyncBaxCloud(api_key=server.api_key)
-    assert client.base_url == "https://api.baxcloud.io"
+    assert AsyncBaxCloud(api_key=server.api_key).base_url == "https://api.baxcloud.io"
 
 
 @pytest.mark.parametrize(

@@ -278,7 +278,8 @@ async def test_a_corrupt_compressed_body_is_a_validation_error(kind: str) -> Non
 
 
 async def test_max_response_bytes_is_checked(kind: str) -> None:
-    for bad in (0, -1, 1.5, True, "16"):
+    bad_values: list[Any] = [0, -1, 1.5, True, "16"]  # deliberately not all ints
+    for bad in bad_values:
         with pytest.raises(ValueError, match="max_response_bytes"):
             BaxCloud(api_key=API_KEY, max_response_bytes=bad)
         with pytest.raises(ValueError, match="max_response_bytes"):

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -78,11 +79,12 @@ async def test_delete_removes_the_room(bx: Any) -> None:
 
 async def test_missing_room_is_room_not_found_for_every_call(bx: Any) -> None:
     name = unique("missing")
-    for call in (
+    calls: list[Callable[[], Any]] = [
         lambda: bx.rooms.get(name),
         lambda: bx.rooms.delete(name),
         lambda: bx.rooms.update_metadata(name, "x"),
-    ):
+    ]
+    for call in calls:
         with pytest.raises(NotFoundError) as info:
             await resolve(call())
         assert info.value.code == "room_not_found"

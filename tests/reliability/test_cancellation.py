@@ -20,7 +20,7 @@ from typing import Any
 import anyio
 import httpx
 import pytest
-from rel_support import asettle, client_sockets, server_port, settle
+from reliability.rel_support import asettle, client_sockets, server_port, settle
 
 from baxcloud import (
     APIConnectionError,
@@ -127,6 +127,7 @@ async def cancelled_calls(server: LocalServer, total: int, concurrency: int) -> 
                     for i in range(start, min(start + concurrency, total)):
                         tg.start_soon(one, i)
             assert cancelled == total
+            assert DEFAULT_LIMITS.max_connections is not None
             assert peak <= DEFAULT_LIMITS.max_connections
             # Cancelled requests do not stay in the pool: it is (nearly) empty ...
             assert pool_connections(client) <= concurrency

@@ -893,7 +893,8 @@ async def test_idempotency_key_scope_and_format(client: httpx.AsyncClient) -> No
     assert (await client.get("/v1/rooms", headers={"Idempotency-Key": "g"})).headers.get(
         "idempotent-replayed"
     ) is None
-    for bad in ["x" * 256, "tab\tkey", "ключ".encode(), ""]:
+    bad_keys: list[Any] = ["x" * 256, "tab\tkey", "ключ".encode(), ""]
+    for bad in bad_keys:
         response = await client.post(
             "/v1/rooms", json={"name": "r"}, headers={"Idempotency-Key": bad}
         )

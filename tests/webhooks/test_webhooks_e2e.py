@@ -35,6 +35,7 @@ from baxcloud.webhooks import (
     StreamUpdatedEvent,
     TrackPublishedEvent,
     TrackUnpublishedEvent,
+    UnknownWebhookEvent,
     WebhookEvent,
 )
 from baxcloud.webhooks.fastapi import VerifiedWebhook  # module level: FastAPI resolves it by name
@@ -147,6 +148,7 @@ def test_all_17_events_reach_a_fastapi_receiver(monkeypatch: pytest.MonkeyPatch)
     assert [e.event for e in received] == [e["event"] for e in recorded]
     for event, raw in zip(received, recorded, strict=True):
         assert int(event.created_at.timestamp()) == raw["createdAt"]
+        assert not isinstance(event, UnknownWebhookEvent)
         assert event.data.room_name == ROOM
     assert all(d["outcome"] == "delivered" and d["attempt"] == 1 for d in deliveries)
     assert {d["endpointId"] for d in deliveries} == {endpoint["id"]}
