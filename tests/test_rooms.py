@@ -44,7 +44,8 @@ async def test_create_returns_the_room_with_every_field(bx: Any) -> None:
     assert before.timestamp() - 2 <= room.created_at.timestamp() <= before.timestamp() + 5
 
 
-async def test_create_applies_the_contract_defaults(bx: Any) -> None:
+async def test_create_applies_the_documented_defaults(bx: Any) -> None:
+    """The defaults of the OpenAPI schema `CreateRoomRequest`."""
     room = await resolve(bx.rooms.create(name=unique()))
     assert (room.max_participants, room.empty_timeout, room.metadata) == (0, 300, "")
     assert room.enable_recording is False

@@ -981,7 +981,7 @@ async def test_rejected_before_endpoint_is_not_stored(
 # ---- credentials and persistence ------------------------------------------------------------
 
 
-def test_generated_credentials_have_the_contract_formats() -> None:
+def test_generated_credentials_have_the_documented_formats() -> None:
     server = LocalBaxCloudApp(ServerConfig())
     try:
         key = parse_api_key(server.api_key)

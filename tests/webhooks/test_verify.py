@@ -1,4 +1,4 @@
-"""baxcloud.webhooks.verify / sign and client.webhooks.verify (contract A.12, B.7)."""
+"""`webhooks.verify` / `sign` and `client.webhooks.verify` (docs/webhooks.md)."""
 
 from __future__ import annotations
 
