@@ -1,4 +1,8 @@
-"""Developer sessions: `nox -s tests lint typecheck generate bench soak`."""
+"""Developer sessions: `nox -s tests lint typecheck generate bench soak`.
+
+Each check is defined here once; CI (`.ci/run`) runs README's test command and then
+these sessions. Versions come from pyproject.toml (ruff's pin is its `lint` extra).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,9 @@ import nox
 
 nox.options.sessions = ["tests", "lint", "typecheck", "generate"]
 nox.options.reuse_existing_virtualenvs = True
+
+PYPROJECT = nox.project.load_toml("pyproject.toml")
+LINT = PYPROJECT["project"]["optional-dependencies"]["lint"]
 
 
 @nox.session(python="3.11")
@@ -25,22 +32,23 @@ def soak(session: nox.Session) -> None:
 @nox.session(python="3.11")
 def lint(session: nox.Session) -> None:
     """ruff lint and format check."""
-    session.install("ruff==0.17.6")
+    session.install(*LINT)
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
 
 
 @nox.session(python="3.11")
 def typecheck(session: nox.Session) -> None:
-    """mypy --strict on the package."""
+    """mypy --strict on the package and on tests/ (pyproject.toml's [tool.mypy])."""
     session.install("-e", ".[dev]")
     session.run("mypy", "--strict", "baxcloud")
+    session.run("mypy", "--strict", "tests")
 
 
 @nox.session(python="3.11")
 def generate(session: nox.Session) -> None:
     """Fail if the generated blocking client is stale."""
-    session.install("-e", ".", "ruff==0.17.6")
+    session.install("-e", ".[lint]")
     session.run("python", "scripts/generate_sync.py", "--check")
 
 

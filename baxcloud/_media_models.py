@@ -1,4 +1,4 @@
-"""Models of recordings, egress and ingress (contract A.9-A.11, B.3).
+"""Models of recordings, egress and ingress (the OpenAPI schemas of the same names).
 
 Kept apart from `_models` so that programs which never touch media do not pay
 for building these classes at import time.
@@ -70,7 +70,7 @@ def _url_tuple(value: Iterable[str]) -> tuple[str, ...]:
 
 @attrs.frozen(kw_only=True)
 class Recording:
-    """A cloud recording (contract A.9)."""
+    """A cloud recording (the OpenAPI schema `Recording`)."""
 
     id: str
     egress_id: str
@@ -124,7 +124,7 @@ class EgressStream:
 
 @attrs.frozen(kw_only=True)
 class Egress:
-    """A stream-out and/or recording job (contract A.10)."""
+    """A stream-out and/or recording job (the OpenAPI schema `Egress`)."""
 
     id: str
     room_name: str
@@ -156,7 +156,7 @@ class AutoStreamConfig:
 
 @attrs.frozen(kw_only=True)
 class Ingress:
-    """A stream-in endpoint (contract A.11). `stream_key` and `token` are secrets."""
+    """A stream-in endpoint (the OpenAPI schema `Ingress`). `stream_key` and `token` are secrets."""
 
     id: str
     input_type: IngressInputType

@@ -1,5 +1,6 @@
-"""Response and argument models (contract B.3): frozen, slotted, keyword-only.
+"""Response and argument models: frozen, slotted, keyword-only.
 
+Each response model is a schema of the OpenAPI document (`baxcloud/_server/openapi.json`).
 Field names mirror the API's camelCase fields in snake_case; the converter in
 `_core/converter.py` does the renaming. Enumerations are `Literal` strings for type
 checkers, but values this version does not know are passed through unchanged.
@@ -51,7 +52,7 @@ def _optional_sources(value: Iterable[str] | None) -> tuple[str, ...] | None:
 
 @attrs.frozen(kw_only=True)
 class Room:
-    """A room (contract A.6)."""
+    """A room (the OpenAPI schema `Room`)."""
 
     sid: str
     name: str
@@ -88,7 +89,7 @@ class ParticipantPermission:
 
 @attrs.frozen(kw_only=True)
 class Participant:
-    """A participant in a room (contract A.7)."""
+    """A participant in a room (the OpenAPI schema `Participant`)."""
 
     sid: str
     identity: str
@@ -103,7 +104,7 @@ class Participant:
 
 @attrs.frozen(kw_only=True)
 class Grants:
-    """Video grants placed in a participant token (contract A.8).
+    """Video grants placed in a participant token (see docs/tokens-and-grants.md).
 
     Unset optional grants (`None`) are left out of the token.
     """

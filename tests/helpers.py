@@ -8,7 +8,7 @@ import itertools
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any
+from typing import Any, Literal
 
 _names = itertools.count()
 
@@ -57,7 +57,9 @@ def wait_until(predicate: Callable[[], Any], what: str, timeout: float = WAIT) -
 
 
 @contextlib.contextmanager
-def serve_asgi(app: Any, *, path: str = "", port: int = 0, lifespan: str = "off") -> Iterator[str]:
+def serve_asgi(
+    app: Any, *, path: str = "", port: int = 0, lifespan: Literal["auto", "on", "off"] = "off"
+) -> Iterator[str]:
     """Serve an ASGI app with uvicorn on 127.0.0.1 in a thread; yields its URL (+ `path`)."""
     import uvicorn
 

@@ -235,6 +235,7 @@ async def test_every_error_pickles_without_secrets(kind: str, server: LocalServe
         for name in ("status_code", "code", "request_id", "details", "retry_after"):
             assert getattr(copy, name, None) == getattr(error, name, None)
         if isinstance(error, APIStatusError | APIResponseValidationError):
+            assert isinstance(copy, APIStatusError | APIResponseValidationError)
             assert error.response is not None
             assert copy.response is None
     assert errors[4].retry_after == 7.0  # type: ignore[attr-defined]

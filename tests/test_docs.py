@@ -47,6 +47,7 @@ def test_every_page_has_code() -> None:
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
 def test_code_blocks_run(page: Path, tmp_path: Path) -> None:
     with LocalServer(egress_start_delay=0.05, egress_stop_delay=0.05) as server:
+        assert server.webhook_secret is not None
         env = {
             **os.environ,
             "BAXCLOUD_API_KEY": server.api_key,

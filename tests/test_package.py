@@ -6,8 +6,10 @@ import os
 import re
 import subprocess
 import sys
+import typing
 from importlib.metadata import version
 from pathlib import Path
+from types import ModuleType
 
 import baxcloud
 
@@ -33,7 +35,13 @@ def test_version_comes_from_package_metadata() -> None:
 
 def test_public_names() -> None:
     for name in baxcloud.__all__:
-        assert getattr(baxcloud, name) is not None
+        value = getattr(baxcloud, name)
+        if isinstance(value, ModuleType):
+            assert value.__name__ == f"baxcloud.{name}"
+        elif isinstance(value, str):
+            assert name == "__version__" and value == version("baxcloud")
+        elif typing.get_origin(value) is None:  # a class or function, not a type alias
+            assert value.__qualname__ == name, f"{name} is exported under another name"
     assert issubclass(baxcloud.APITimeoutError, baxcloud.APIConnectionError)
     assert issubclass(baxcloud.RateLimitError, baxcloud.APIStatusError)
     assert issubclass(baxcloud.WebhookVerificationError, baxcloud.BaxCloudError)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -91,11 +92,12 @@ async def test_not_found_codes(bx: Any) -> None:
         await resolve(bx.participants.list(missing_room))
     assert info.value.code == "room_not_found"
     room = await resolve(bx.rooms.create(name=unique()))
-    for call in (
+    calls: list[Callable[[], Any]] = [
         lambda: bx.participants.get(room.name, "nobody"),
         lambda: bx.participants.remove(room.name, "nobody"),
         lambda: bx.participants.update_metadata(room.name, "nobody", "x"),
-    ):
+    ]
+    for call in calls:
         with pytest.raises(NotFoundError) as info:
             await resolve(call())
         assert info.value.code == "participant_not_found"

@@ -15,6 +15,7 @@ from helpers import resolve, unique
 
 from baxcloud import (
     APIConnectionError,
+    APIStatusError,
     APITimeoutError,
     AsyncBaxCloud,
     AuthenticationError,
@@ -277,10 +278,9 @@ async def test_unknown_path_and_oversized_body(sync_client: BaxCloud) -> None:
     with pytest.raises(NotFoundError) as info:
         sync_client._request("GET", "/v1/nowhere", cast_to=dict)
     assert info.value.code == "not_found"
-    with pytest.raises(BaxCloudError) as big:
+    with pytest.raises(APIStatusError) as big:
         sync_client._request("POST", "/v1/rooms", cast_to=Room, body={"name": "x" * (2 << 20)})
-    assert getattr(big.value, "status_code", None) == 413
-    assert getattr(big.value, "code", None) == "payload_too_large"
+    assert (big.value.status_code, big.value.code) == (413, "payload_too_large")
 
 
 async def test_malformed_json_is_invalid_request(server: LocalServer) -> None:
@@ -312,8 +312,7 @@ def test_configuration_from_environment(
     with pytest.raises(BaxCloudError, match="BAXCLOUD_API_KEY"):
         AsyncBaxCloud()
     monkeypatch.delenv("BAXCLOUD_BASE_URL")
-    client = AsyncBaxCloud(api_key=server.api_key)
-    assert client.base_url == "https://api.baxcloud.io"
+    assert AsyncBaxCloud(api_key=server.api_key).base_url == "https://api.baxcloud.io"
 
 
 @pytest.mark.parametrize(

@@ -30,7 +30,7 @@ async def completed_recording(
     server.advance_clock(seconds)
     await resolve(client.recordings.stop(recording.egress_id))
     server.advance_clock(1)
-    done = await resolve(client.recordings.get(recording.id))
+    done: Recording = await resolve(client.recordings.get(recording.id))
     assert done.status == "completed"
     return done
 

@@ -21,6 +21,7 @@ import pytest
 from helpers import resolve
 from hostile import (
     HostileServer,
+    Reply,
     compression_bomb,
     endless,
     hostile_server,
@@ -30,11 +31,15 @@ from hostile import (
 )
 
 from baxcloud import (
+    APIConnectionError,
     APIResponseValidationError,
+    APIStatusError,
     APITimeoutError,
     AsyncBaxCloud,
     BaxCloud,
     BaxCloudError,
+    InternalServerError,
+    RateLimitError,
     Room,
 )
 
@@ -273,7 +278,8 @@ async def test_a_corrupt_compressed_body_is_a_validation_error(kind: str) -> Non
 
 
 async def test_max_response_bytes_is_checked(kind: str) -> None:
-    for bad in (0, -1, 1.5, True, "16"):
+    bad_values: list[Any] = [0, -1, 1.5, True, "16"]  # deliberately not all ints
+    for bad in bad_values:
         with pytest.raises(ValueError, match="max_response_bytes"):
             BaxCloud(api_key=API_KEY, max_response_bytes=bad)
         with pytest.raises(ValueError, match="max_response_bytes"):
@@ -281,30 +287,40 @@ async def test_max_response_bytes_is_checked(kind: str) -> None:
 
 
 async def test_no_other_exception_type_escapes(kind: str) -> None:
-    """Resets, garbage status lines and cut-off bodies end as BaxCloudError."""
+    """Resets, garbage status lines and cut-off bodies end as the matching BaxCloudError."""
 
     def reset(conn: socket.socket) -> None:
         conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 
-    replies = [
-        reset,
-        lambda conn: conn.sendall(b"HTTP/1.1 banana\r\n\r\n"),
-        lambda conn: conn.sendall(b"NOT HTTP AT ALL\r\n\r\n"),
-        lambda conn: conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{"),
-        respond(200, b"\xff" * 10, headers=[("Content-Type", "text/plain; charset=utf-16")]),
-        respond(301, b"", headers=[("Location", "http://169.254.169.254/")]),
-        respond(599, b"{}"),
-        respond(
-            429,
-            b'{"error":{"code":"rate_limited","message":"x"}}',
-            headers=[("Retry-After", "nan")],
+    replies: list[tuple[Reply, type[BaxCloudError]]] = [
+        (reset, APIConnectionError),
+        (lambda conn: conn.sendall(b"HTTP/1.1 banana\r\n\r\n"), APIConnectionError),
+        (lambda conn: conn.sendall(b"NOT HTTP AT ALL\r\n\r\n"), APIConnectionError),
+        (
+            lambda conn: conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{"),
+            APIConnectionError,
+        ),
+        (
+            respond(200, b"\xff" * 10, headers=[("Content-Type", "text/plain; charset=utf-16")]),
+            APIResponseValidationError,
+        ),
+        (respond(301, b"", headers=[("Location", "http://169.254.169.254/")]), APIStatusError),
+        (respond(599, b"{}"), InternalServerError),
+        (
+            respond(
+                429,
+                b'{"error":{"code":"rate_limited","message":"x"}}',
+                headers=[("Retry-After", "nan")],
+            ),
+            RateLimitError,
         ),
     ]
-    for reply in replies:
+    for reply, expected in replies:
         with hostile_server(reply) as server:
             async with client_for(kind, server) as client:
-                with pytest.raises(BaxCloudError):
+                with pytest.raises(BaxCloudError) as info:
                     await resolve(client.rooms.get("r"))
+        assert type(info.value) is expected, (expected, info.value)
 
 
 async def test_calls_that_never_suspend_leave_no_pile_of_timers() -> None:

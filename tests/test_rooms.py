@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -43,7 +44,8 @@ async def test_create_returns_the_room_with_every_field(bx: Any) -> None:
     assert before.timestamp() - 2 <= room.created_at.timestamp() <= before.timestamp() + 5
 
 
-async def test_create_applies_the_contract_defaults(bx: Any) -> None:
+async def test_create_applies_the_documented_defaults(bx: Any) -> None:
+    """The defaults of the OpenAPI schema `CreateRoomRequest`."""
     room = await resolve(bx.rooms.create(name=unique()))
     assert (room.max_participants, room.empty_timeout, room.metadata) == (0, 300, "")
     assert room.enable_recording is False
@@ -78,11 +80,12 @@ async def test_delete_removes_the_room(bx: Any) -> None:
 
 async def test_missing_room_is_room_not_found_for_every_call(bx: Any) -> None:
     name = unique("missing")
-    for call in (
+    calls: list[Callable[[], Any]] = [
         lambda: bx.rooms.get(name),
         lambda: bx.rooms.delete(name),
         lambda: bx.rooms.update_metadata(name, "x"),
-    ):
+    ]
+    for call in calls:
         with pytest.raises(NotFoundError) as info:
             await resolve(call())
         assert info.value.code == "room_not_found"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -23,7 +24,11 @@ async def test_debug_logs_errors_and_reprs_hold_no_secret(
     participant = server.join(token)
     await resolve(bx.participants.update_metadata(room.name, "u", "m"))
     errors: list[BaseException] = []
-    for call in (lambda: bx.rooms.create(name=room.name), lambda: bx.rooms.get(unique())):
+    calls: list[Callable[[], Any]] = [
+        lambda: bx.rooms.create(name=room.name),
+        lambda: bx.rooms.get(unique()),
+    ]
+    for call in calls:
         try:
             await resolve(call())
         except APIStatusError as exc:

@@ -10,9 +10,11 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers import unique
@@ -30,7 +32,7 @@ def test_every_namespace_is_covered() -> None:
     assert {"rooms", "participants", "tokens", "recordings", "egress", "ingress"} <= set(NAMESPACES)
 
 
-def public_methods(obj: object) -> dict[str, object]:
+def public_methods(obj: object) -> dict[str, Callable[..., Any]]:
     return {
         name: getattr(obj, name)
         for name in dir(obj)

@@ -383,7 +383,7 @@ _any_claims = st.builds(
     _mutated(_GOOD_CLAIMS, _DATES),
     _mutated(_GOOD_VIDEO) | _json_values | st.none(),
 )
-_OFFLINE = [
+_OFFLINE: list[BaxCloud | AsyncBaxCloud] = [
     BaxCloud(api_key=API_KEY, base_url="http://127.0.0.1:9"),
     AsyncBaxCloud(api_key=API_KEY, base_url="http://127.0.0.1:9"),
 ]

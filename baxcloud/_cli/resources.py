@@ -389,9 +389,9 @@ RESOURCES: dict[str, Resource] = {
 
 
 def _summary(doc: str | None) -> str:
-    """The docstring's first paragraph, without references to the contract."""
+    """The docstring's first paragraph (later ones cite the OpenAPI document)."""
     first = (doc or "").strip().split("\n\n")[0]
-    return re.sub(r"\s*\(contract [^)]*\)", "", " ".join(first.split()))
+    return " ".join(first.split())
 
 
 def _param_docs(doc: str | None) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""API key parsing (contract A.1): `bax_sk_<keyId>_<secret>`."""
+"""API key parsing: `bax_sk_<keyId>_<secret>` (the OpenAPI security scheme `bearerAuth`)."""
 
 from __future__ import annotations
 

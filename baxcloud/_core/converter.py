@@ -29,7 +29,8 @@ def _is_literal(tp: Any) -> bool:
 
 
 def _structure_literal(value: Any, _: Any) -> Any:
-    # Unknown enum values must survive (contract A.1), so no membership check.
+    # A newer server may send values this version does not know; they pass through
+    # (docs/architecture.md, "Models"), so no membership check.
     return value if isinstance(value, str) else str(value)
 
 

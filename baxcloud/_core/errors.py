@@ -1,4 +1,6 @@
-"""The exception hierarchy (contract B.5).
+"""The exception hierarchy (docs/configuration.md, "Errors").
+
+APIStatusError carries the OpenAPI schema `Error` of a non-2xx answer.
 
 Messages never carry secrets: the pipeline builds them from the server's error
 body and the request's method and path, never from headers or request bodies.

@@ -1,4 +1,4 @@
-"""The request pipeline, written once and async (contract B.1, B.5, B.6).
+"""The request pipeline, written once and async (docs/architecture.md, "The request path").
 
 Every API call goes through `AsyncAPIClient._request`: build headers, send,
 retry what is safe to retry (mutations carry one Idempotency-Key for all their

@@ -1,7 +1,8 @@
-"""Participant access tokens (contract A.8): HS256 JWTs in LiveKit's claim layout.
+"""Participant access tokens: HS256 JWTs in LiveKit's claim layout (docs/tokens-and-grants.md).
 
 Shared by the SDK (`tokens.create` / `tokens.verify`) and the local server's
-simulated join, so that both sides check a token by exactly the same rules.
+simulated join (the OpenAPI operation `devJoin` states the rules), so that both sides
+check a token by exactly the same rules.
 """
 
 from __future__ import annotations

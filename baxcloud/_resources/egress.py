@@ -44,7 +44,11 @@ def _egress_path(egress_id: str, call: str, *rest: str) -> str:
 
 
 class AsyncEgress(AsyncResource):
-    """Stream out: record rooms and/or stream them to RTMP destinations (contract A.10)."""
+    """Stream out: record rooms and/or stream them to RTMP destinations.
+
+    The OpenAPI operations `startEgress`, `stopEgress`, `getEgress`, `listEgress`,
+    `deleteEgress`, `getAutoStreamConfig` and `updateAutoStreamConfig`.
+    """
 
     async def start(
         self,

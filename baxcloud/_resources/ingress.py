@@ -33,7 +33,10 @@ def _optional_bool(value: bool | None, name: str) -> bool | None:
 
 
 class AsyncIngress(AsyncResource):
-    """Stream in: RTMP (OBS) and WHIP endpoints that publish into a room (contract A.11)."""
+    """Stream in: RTMP (OBS) and WHIP endpoints that publish into a room.
+
+    The OpenAPI operations `createIngress`, `getIngress`, `listIngress` and `deleteIngress`.
+    """
 
     async def create(
         self,

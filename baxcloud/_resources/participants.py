@@ -26,7 +26,11 @@ def _participant_path(room_name: str, identity: str) -> str:
 
 
 class AsyncParticipants(AsyncResource):
-    """Participants of a room (contract A.7)."""
+    """Participants of a room.
+
+    The OpenAPI operations `listParticipants`, `getParticipant`, `updateParticipant` and
+    `removeParticipant`.
+    """
 
     def list(
         self,

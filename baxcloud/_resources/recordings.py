@@ -37,7 +37,12 @@ def _recording_path(recording_id: str, call: str, *rest: str) -> str:
 
 
 class AsyncRecordings(AsyncResource):
-    """Cloud recordings of rooms (contract A.9)."""
+    """Cloud recordings of rooms.
+
+    The OpenAPI operations `startRecording`, `stopRecording`, `listRecordings`,
+    `listActiveRecordings`, `getRecording`, `getRecordingDownloadUrl` and, for
+    `download`, `downloadRecording`.
+    """
 
     async def start(
         self,

@@ -25,7 +25,11 @@ __all__ = ["AsyncRooms"]
 
 
 class AsyncRooms(AsyncResource):
-    """Rooms: create, inspect, update and delete (contract A.6)."""
+    """Rooms: create, inspect, update and delete.
+
+    The OpenAPI operations `createRoom`, `getRoom`, `listRooms`, `updateRoom` and
+    `deleteRoom`.
+    """
 
     async def create(
         self,

@@ -32,7 +32,11 @@ def _utc(seconds: float) -> datetime:
 
 
 class AsyncTokens(AsyncResource):
-    """Participant access tokens, minted and checked locally (contract A.8)."""
+    """Participant access tokens, minted and checked locally.
+
+    No HTTP call: see docs/tokens-and-grants.md; the OpenAPI operation `devJoin` states
+    how BaxCloud checks a token.
+    """
 
     def create(
         self,

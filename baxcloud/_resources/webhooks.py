@@ -13,7 +13,10 @@ __all__ = ["AsyncWebhooks"]
 
 
 class AsyncWebhooks(AsyncResource):
-    """Webhook deliveries from BaxCloud, verified locally (contract A.12)."""
+    """Webhook deliveries from BaxCloud, verified locally.
+
+    The events are the OpenAPI document's `webhooks`; see docs/webhooks.md.
+    """
 
     def verify(
         self,

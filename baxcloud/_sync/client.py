@@ -54,7 +54,11 @@ __all__ = ["BaxCloud"]
 
 
 class SyncRooms(SyncResource):
-    """Rooms: create, inspect, update and delete (contract A.6)."""
+    """Rooms: create, inspect, update and delete.
+
+    The OpenAPI operations `createRoom`, `getRoom`, `listRooms`, `updateRoom` and
+    `deleteRoom`.
+    """
 
     _async: AsyncRooms
 
@@ -129,7 +133,11 @@ class SyncRooms(SyncResource):
 
 
 class SyncParticipants(SyncResource):
-    """Participants of a room (contract A.7)."""
+    """Participants of a room.
+
+    The OpenAPI operations `listParticipants`, `getParticipant`, `updateParticipant` and
+    `removeParticipant`.
+    """
 
     _async: AsyncParticipants
 
@@ -179,7 +187,11 @@ class SyncParticipants(SyncResource):
 
 
 class SyncTokens(SyncResource):
-    """Participant access tokens, minted and checked locally (contract A.8)."""
+    """Participant access tokens, minted and checked locally.
+
+    No HTTP call: see docs/tokens-and-grants.md; the OpenAPI operation `devJoin` states
+    how BaxCloud checks a token.
+    """
 
     _async: AsyncTokens
 
@@ -229,7 +241,12 @@ class SyncTokens(SyncResource):
 
 
 class SyncRecordings(SyncResource):
-    """Cloud recordings of rooms (contract A.9)."""
+    """Cloud recordings of rooms.
+
+    The OpenAPI operations `startRecording`, `stopRecording`, `listRecordings`,
+    `listActiveRecordings`, `getRecording`, `getRecordingDownloadUrl` and, for
+    `download`, `downloadRecording`.
+    """
 
     _async: AsyncRecordings
 
@@ -340,7 +357,11 @@ class SyncRecordings(SyncResource):
 
 
 class SyncEgress(SyncResource):
-    """Stream out: record rooms and/or stream them to RTMP destinations (contract A.10)."""
+    """Stream out: record rooms and/or stream them to RTMP destinations.
+
+    The OpenAPI operations `startEgress`, `stopEgress`, `getEgress`, `listEgress`,
+    `deleteEgress`, `getAutoStreamConfig` and `updateAutoStreamConfig`.
+    """
 
     _async: AsyncEgress
 
@@ -460,7 +481,10 @@ class SyncEgress(SyncResource):
 
 
 class SyncIngress(SyncResource):
-    """Stream in: RTMP (OBS) and WHIP endpoints that publish into a room (contract A.11)."""
+    """Stream in: RTMP (OBS) and WHIP endpoints that publish into a room.
+
+    The OpenAPI operations `createIngress`, `getIngress`, `listIngress` and `deleteIngress`.
+    """
 
     _async: AsyncIngress
 
@@ -534,7 +558,10 @@ class SyncIngress(SyncResource):
 
 
 class SyncWebhooks(SyncResource):
-    """Webhook deliveries from BaxCloud, verified locally (contract A.12)."""
+    """Webhook deliveries from BaxCloud, verified locally.
+
+    The events are the OpenAPI document's `webhooks`; see docs/webhooks.md.
+    """
 
     _async: AsyncWebhooks
 

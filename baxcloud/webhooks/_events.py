@@ -1,4 +1,5 @@
-"""Typed webhook events (contract A.12): one frozen class per event name.
+"""Typed webhook events: one frozen class per event name of the OpenAPI document's
+`webhooks` (their `data` follows the `*EventData` schemas; docs/webhooks.md).
 
 Bodies are structured with the SDK's one cattrs converter (camelCase JSON to
 snake_case attributes, Unix seconds to aware UTC datetimes, unknown `Literal`

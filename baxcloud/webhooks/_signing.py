@@ -1,4 +1,5 @@
-"""Standard Webhooks signing and verification (contract A.12 and B.7).
+"""Standard Webhooks signing and verification (https://www.standardwebhooks.com;
+docs/webhooks.md).
 
 Signed content is `{webhook-id}.{webhook-timestamp}.{raw body}`, signed with
 HMAC-SHA256 under the bytes a `whsec_<base64>` secret decodes to; the

@@ -241,7 +241,7 @@ def _completed_recording(
     stopped = cli.json("recordings", "stop", started["egress_id"])
     assert stopped["status"] in ("ending", "completed")
     server.advance_clock(1)
-    recording = cli.json("recordings", "get", started["id"])
+    recording: dict[str, Any] = cli.json("recordings", "get", started["id"])
     assert recording == sdk_view(client.recordings.get(started["id"]))
     assert recording["status"] == "completed"
     return recording

@@ -1,4 +1,4 @@
-"""Shared fixtures for the reliability suite (contract issue 5 promises)."""
+"""Shared fixtures for the reliability suite (the guarantees listed in README's "Reliability")."""
 
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ from typing import Any
 import anyio
 import httpx
 import pytest
-from rel_support import asettle, client_sockets, server_port, settle
+from reliability.rel_support import asettle, client_sockets, server_port, settle
 
 from baxcloud import (
     APIConnectionError,
@@ -127,6 +127,7 @@ async def cancelled_calls(server: LocalServer, total: int, concurrency: int) -> 
                     for i in range(start, min(start + concurrency, total)):
                         tg.start_soon(one, i)
             assert cancelled == total
+            assert DEFAULT_LIMITS.max_connections is not None
             assert peak <= DEFAULT_LIMITS.max_connections
             # Cancelled requests do not stay in the pool: it is (nearly) empty ...
             assert pool_connections(client) <= concurrency
@@ -193,7 +194,11 @@ async def test_exhausted_pool_and_slow_server_end_in_timeouts_not_hangs(
             )
             fault_server.set_faults()
             # The pool's only slot came back (a generous timeout: the machine may be busy).
-            assert (await client.with_options(timeout=10).rooms.list()).items is not None
+            patient = client.with_options(timeout=10)
+            await patient.rooms.create(name="after-exhaustion")
+            assert [room.name for room in (await patient.rooms.list()).items] == [
+                "after-exhaustion"
+            ]
         await http.aclose()
 
 

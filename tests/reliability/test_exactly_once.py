@@ -52,7 +52,7 @@ async def run_chain(client: AsyncBaxCloud, name: str, i: int, ledger: Ledger) ->
             assert updated.metadata == "v1"
             ledger.ok["update"] += 1
         elif i % 3 == 2:
-            assert await client.rooms.delete(name) is None
+            await client.rooms.delete(name)
             ledger.ok["delete"] += 1
     except BaxCloudError as exc:  # typed: allowed, but recorded (and then not expected)
         ledger.failed.append((name, exc))

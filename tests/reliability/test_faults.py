@@ -13,6 +13,7 @@ from baxcloud import (
     APIConnectionError,
     APITimeoutError,
     BaxCloudError,
+    ConflictError,
     InternalServerError,
     RateLimitError,
 )
@@ -120,20 +121,22 @@ def test_after_commit_without_retries_of_same_key_is_visible(
     fault_server.set_faults(rate=1, kinds=["after_commit"], seed=5)
     with fault_server.client(max_retries=0) as client:
         name = unique()
-        with pytest.raises(BaxCloudError):
+        # The answer after the commit is a 503 or a dropped connection.
+        with pytest.raises((InternalServerError, APIConnectionError)):
             client.rooms.create(name=name)
         fault_server.set_faults()
         # A *new* logical call (new key) now meets the committed room: that is the
         # hazard the SDK's per-call Idempotency-Key exists to avoid.
-        with pytest.raises(BaxCloudError) as info:
+        with pytest.raises(ConflictError) as info:
             client.rooms.create(name=name)
-        assert getattr(info.value, "code", None) == "room_already_exists"
+        assert info.value.code == "room_already_exists"
 
 
 def test_dev_endpoints_and_openapi_are_never_faulted(fault_server: LocalServer) -> None:
     fault_server.set_faults(rate=1, kinds=list(FAULT_KINDS), seed=9, slow_seconds=5)
+    events = fault_server.events()
     for _ in range(20):
-        assert fault_server.events() is not None
+        assert fault_server.events() == events
         assert fault_server.faults()["rate"] == 1
     with httpx.Client(base_url=fault_server.base_url) as raw:
         for _ in range(20):
@@ -180,10 +183,16 @@ def test_faults_given_at_start_as_a_mapping_or_spec() -> None:
 def test_fault_config_validation() -> None:
     assert FaultConfig().rate == 0
     assert "slow" not in FaultConfig().kinds
-    assert FaultConfig(kinds=[429, "drop"]).kinds == ("429", "drop")  # type: ignore[arg-type]
+    assert FaultConfig(kinds=[429, "drop"]).kinds == ("429", "drop")
     assert ServerConfig(faults={"rate": 0.25}).faults == FaultConfig(rate=0.25)
     assert to_fault_config(None) == FaultConfig()
-    for bad in ({"rate": 1.5}, {"rate": -0.1}, {"kinds": ["teapot"]}, {"kinds": []}):
+    bad_values: list[dict[str, Any]] = [
+        {"rate": 1.5},
+        {"rate": -0.1},
+        {"kinds": ["teapot"]},
+        {"kinds": []},
+    ]
+    for bad in bad_values:
         with pytest.raises(ValueError):
             FaultConfig(**bad)
     for bad_type in ({"rate": "x"}, {"seed": 1.5}, {"kinds": [None]}):

@@ -9,6 +9,7 @@ answers, the target file appears only with exactly the recording's bytes, a
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Callable, Iterator
@@ -20,14 +21,15 @@ import anyio
 import attrs
 import httpx
 import pytest
-from download_server import Behaviour, DownloadServer, Seen, head, serve_file
 from helpers import MEDIA_BYTES_PER_SECOND, resolve, unique
+from reliability.download_server import Behaviour, DownloadServer, Seen, head, serve_file
 
 from baxcloud import (
     APIConnectionError,
     APIStatusError,
     AsyncBaxCloud,
     BadRequestError,
+    BaxCloud,
     BaxCloudError,
     PermissionDeniedError,
     Recording,
@@ -103,11 +105,12 @@ async def completed(client: Any, server: LocalServer, hostile: DownloadServer) -
     server.advance_clock(4)
     await resolve(client.recordings.stop(recording.egress_id))
     server.advance_clock(1)
-    done = await resolve(client.recordings.get(recording.id))
+    done: Recording = await resolve(client.recordings.get(recording.id))
     assert done.status == "completed"
     await resolve(client.recordings.get_download_url(done.id))
     async with httpx.AsyncClient() as anonymous:
         hostile.content = (await anonymous.get(hostile.upstream)).content
+    assert done.size_bytes is not None
     assert len(hostile.content) == done.size_bytes > SEED * 2
     hostile.seen.clear()
     return done
@@ -331,8 +334,11 @@ async def test_no_data_answers_back_off_and_stop_after_max_retries(
         with pytest.raises(APIConnectionError, match="stalled at 40000 of"):
             await guarded(
                 media,
-                lambda retries=max_retries: media.recordings.download(
-                    recording.id, tmp_path / "out.mp4", max_retries=retries
+                functools.partial(
+                    media.recordings.download,
+                    recording.id,
+                    tmp_path / "out.mp4",
+                    max_retries=max_retries,
                 ),
             )
         assert len(hostile.seen) == max_retries + 1
@@ -452,7 +458,7 @@ async def test_a_users_http_client_neither_follows_redirects_nor_sends_its_crede
         assert path.read_bytes() == hostile.content
         assert len(hostile.seen) == 2  # the `hostile` fixture checks none carried a credential
     finally:
-        if kind == "sync":
+        if isinstance(client, BaxCloud):
             client.close()  # `http` belongs to the blocking client's loop: left to it
         else:
             await client.aclose()

@@ -11,7 +11,7 @@ per operation; the `slow` variant runs many more.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -75,7 +75,7 @@ def test_schemathesis_long(case: Any) -> None:
 
 
 @pytest.fixture
-async def raw() -> Iterator[httpx.AsyncClient]:
+async def raw() -> AsyncIterator[httpx.AsyncClient]:
     app = LocalBaxCloudApp(ServerConfig())
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(

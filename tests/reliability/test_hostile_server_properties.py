@@ -115,7 +115,11 @@ CALLS: list[Callable[[Any], Any]] = [
     lambda c: c.rooms.create(name="r"),
     lambda c: c.rooms.delete("r"),
 ]
-SETTINGS = {"timeout": TIMEOUT, "max_retries": MAX_RETRIES, "max_response_bytes": CAP}
+SETTINGS: dict[str, Any] = {
+    "timeout": TIMEOUT,
+    "max_retries": MAX_RETRIES,
+    "max_response_bytes": CAP,
+}
 
 
 def call_blocking(base_url: str, call: Callable[[Any], Any]) -> Any:

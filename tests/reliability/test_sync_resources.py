@@ -14,7 +14,7 @@ import time
 
 import pytest
 from helpers import unique
-from rel_support import client_sockets, open_fds, server_port, settle, thread_count
+from reliability.rel_support import client_sockets, open_fds, server_port, settle, thread_count
 
 from baxcloud import BaxCloud, NotFoundError
 from baxcloud.testing import LocalServer

@@ -67,7 +67,8 @@ def issued() -> Iterator[tuple[LocalServer, str, str, str]]:
         assert [item.split("=")[0] for item in query] == ["expires", "sig"]
         expires, sig = (item.split("=", 1)[1] for item in query)
         assert url.path == f"/downloads/{done.id}/{done.filename}"
-        assert done.id.startswith("rec_") and done.filename.endswith(".mp4")
+        assert done.id.startswith("rec_")
+        assert done.filename is not None and done.filename.endswith(".mp4")
         yield server, url.path, expires, sig
 
 

@@ -71,7 +71,7 @@ def mp4_duration(header: bytes) -> float:
     version = header[at]
     assert version == 0
     timescale, ticks = struct.unpack(">II", header[at + 12 : at + 20])
-    return ticks / timescale
+    return float(ticks / timescale)
 
 
 def reference_file(tmp: pathlib.Path, recording: dict[str, Any], bps: int) -> bytes:
@@ -97,14 +97,15 @@ def test_recording_max_bytes_setting(
 ) -> None:
     assert ServerConfig().recording_max_bytes == 64 * MIB
     assert ServerConfig(recording_max_bytes=4096).recording_max_bytes == 4096
-    for bad, error in (
+    cases: list[tuple[Any, type[Exception]]] = [
         (4095, ValueError),
         (0, ValueError),
         (-1, ValueError),
         (True, TypeError),
         (1e6, TypeError),
         ("1000000", TypeError),
-    ):
+    ]
+    for bad, error in cases:
         with pytest.raises(error, match="recording_max_bytes"):
             ServerConfig(recording_max_bytes=bad)
     assert LocalServer()._config.recording_max_bytes == 64 * MIB
@@ -207,7 +208,7 @@ async def test_a_recording_and_stream_egress_ends_at_the_cap() -> None:
     app = make_app()
     try:
         async with asgi_client(app, app.api_key) as client:
-            body = {"mode": "both", "file": {"fileType": "MP4"}}
+            body: dict[str, Any] = {"mode": "both", "file": {"fileType": "MP4"}}
             body["stream"] = {"urls": ["rtmp://a.rtmp.youtube.com/live2/KEY"]}
             egress = await record(client, **body)
             await advance(client, 1)

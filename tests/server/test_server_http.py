@@ -891,7 +891,8 @@ async def test_idempotency_key_scope_and_format(client: httpx.AsyncClient) -> No
     assert (await client.get("/v1/rooms", headers={"Idempotency-Key": "g"})).headers.get(
         "idempotent-replayed"
     ) is None
-    for bad in ["x" * 256, "tab\tkey", "ключ".encode(), ""]:
+    bad_keys: list[Any] = ["x" * 256, "tab\tkey", "ключ".encode(), ""]
+    for bad in bad_keys:
         response = await client.post(
             "/v1/rooms", json={"name": "r"}, headers={"Idempotency-Key": bad}
         )
@@ -978,7 +979,7 @@ async def test_rejected_before_endpoint_is_not_stored(
 # ---- credentials and persistence ------------------------------------------------------------
 
 
-def test_generated_credentials_have_the_contract_formats() -> None:
+def test_generated_credentials_have_the_documented_formats() -> None:
     server = LocalBaxCloudApp(ServerConfig())
     try:
         key = parse_api_key(server.api_key)

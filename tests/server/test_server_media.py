@@ -9,7 +9,7 @@ import struct
 import threading
 import time
 import tracemalloc
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -598,7 +598,7 @@ async def test_large_file_is_streamed_in_chunks(app: LocalBaxCloudApp) -> None:
             await asyncio.sleep(3600)
             return {"type": "http.disconnect"}  # pragma: no cover - never reached
 
-        async def send(message: dict[str, Any]) -> None:
+        async def send(message: MutableMapping[str, Any]) -> None:
             nonlocal total
             if message["type"] == "http.response.start":
                 status.append(message["status"])

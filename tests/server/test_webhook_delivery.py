@@ -1,4 +1,5 @@
-"""Webhook delivery by the local server (contract A.12 and Part C), to real receivers.
+"""Webhook delivery by the local server (the OpenAPI document's `webhooks` and
+`/_dev/webhook-*` operations), to real receivers.
 
 Each receiver is a small ASGI app served by uvicorn on loopback in a thread; it
 records every request and answers what the test tells it to. Nothing here
@@ -135,7 +136,7 @@ def test_events_are_delivered_signed_with_the_server_secret() -> None:
         secret = server.webhook_secret
         assert secret is not None
         for request, expected in zip(receiver.requests, events, strict=True):
-            # Exactly the A.12 body, as compact UTF-8 JSON, key order included.
+            # Exactly the `Event` schema's body, as compact UTF-8 JSON, key order included.
             assert list(request.event) == ["id", "event", "createdAt", "data"]
             assert request.event == expected
             compact = json.dumps(expected, ensure_ascii=False, separators=(",", ":"))

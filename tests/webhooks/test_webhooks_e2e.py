@@ -8,7 +8,9 @@ the simulation calls, on a manual clock.
 
 from __future__ import annotations
 
+import json
 import threading
+from importlib.resources import files
 from typing import Any
 
 import pytest
@@ -35,6 +37,7 @@ from baxcloud.webhooks import (
     StreamUpdatedEvent,
     TrackPublishedEvent,
     TrackUnpublishedEvent,
+    UnknownWebhookEvent,
     WebhookEvent,
 )
 from baxcloud.webhooks.fastapi import VerifiedWebhook  # module level: FastAPI resolves it by name
@@ -66,6 +69,15 @@ def receiver_app(collector: Collector) -> FastAPI:
         collector.add(event)
 
     return app
+
+
+def event_data_schema(name: str) -> dict[str, Any]:
+    """The schema of `data` for the event `name`, from the package's OpenAPI document."""
+    doc = json.loads(files("baxcloud._server").joinpath("openapi.json").read_text())
+    body = doc["webhooks"][name]["post"]["requestBody"]["content"]["application/json"]
+    reference = body["schema"]["allOf"][1]["properties"]["data"]["$ref"]
+    schema: dict[str, Any] = doc["components"]["schemas"][reference.rsplit("/", 1)[1]]
+    return schema
 
 
 def test_all_17_events_reach_a_fastapi_receiver(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -147,7 +159,14 @@ def test_all_17_events_reach_a_fastapi_receiver(monkeypatch: pytest.MonkeyPatch)
     assert [e.event for e in received] == [e["event"] for e in recorded]
     for event, raw in zip(received, recorded, strict=True):
         assert int(event.created_at.timestamp()) == raw["createdAt"]
+        assert not isinstance(event, UnknownWebhookEvent)
         assert event.data.room_name == ROOM
+    # ... and each is what the OpenAPI document's `webhooks` entry for its name describes.
+    for raw in recorded:
+        schema = event_data_schema(raw["event"])
+        assert set(schema["required"]) <= set(raw["data"]) <= set(schema["properties"]), raw
+        for field, value in raw["data"].items():
+            assert value in schema["properties"][field].get("enum", [value]), (field, raw)
     assert all(d["outcome"] == "delivered" and d["attempt"] == 1 for d in deliveries)
     assert {d["endpointId"] for d in deliveries} == {endpoint["id"]}
 
