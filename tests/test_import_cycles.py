@@ -15,18 +15,11 @@ from collections import deque
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parent.parent
 
 #: Cycles (as the set of modules in them) that are being removed. Each entry has a
 #: strictly expected-to-fail test below, which starts failing once the cycle is gone,
 #: as a reminder to delete the entry.
-KNOWN_CYCLES: dict[frozenset[str], str] = {
-    frozenset({"baxcloud._server._media", "baxcloud._server._state"}): (
-        "removed by splitting the local server's media module by resource"
-    ),
-}
 
 Graph = dict[str, dict[str, int]]  # module -> {imported module: line of the import}
 
@@ -152,14 +145,8 @@ def describe(graph: Graph, group: frozenset[str]) -> str:
 def test_the_package_has_no_import_cycles() -> None:
     graph = import_graph(ROOT, "baxcloud")
     assert "baxcloud._core.pipeline" in graph  # the walk found the package
-    cycles = [g for g in strongly_connected(graph) if g not in KNOWN_CYCLES]
+    cycles = list(strongly_connected(graph))
     assert not cycles, "import cycles:\n" + "\n".join(describe(graph, g) for g in cycles)
-
-
-@pytest.mark.xfail(strict=True, reason="a known cycle that is being removed")
-@pytest.mark.parametrize("cycle", list(KNOWN_CYCLES), ids=list(KNOWN_CYCLES.values()))
-def test_known_cycle_is_gone(cycle: frozenset[str]) -> None:
-    assert cycle not in strongly_connected(import_graph(ROOT, "baxcloud"))
 
 
 def test_the_walk_sees_load_time_imports_only(tmp_path: Path) -> None:
