@@ -24,7 +24,7 @@ from ._core.errors import (
     WebhookVerificationError,
 )
 from ._core.options import RequestOptions
-from ._core.pagination import AsyncPage, AsyncPager, SyncPage
+from ._core.pagination import AsyncPage, AsyncPager
 from ._models import (
     Grants,
     Participant,
@@ -35,6 +35,7 @@ from ._models import (
     Track,
 )
 from ._sync.client import BaxCloud
+from ._sync.page import SyncPage
 
 if TYPE_CHECKING:
     from . import webhooks

@@ -226,7 +226,7 @@ class Generator:
             "from typing import TYPE_CHECKING",
             "",
             "from .._client import AsyncBaxCloud",
-            "from .._core.pagination import SyncPage",
+            "from .page import SyncPage",
             "from .base import SyncAPIClient, SyncResource",
         ]
         for module, names in sorted(defaults_from.items()):

@@ -8,8 +8,9 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._core.options import NOT_GIVEN, RequestOptions, TimeoutTypes
-from .._core.pagination import AsyncPager, SyncPage
+from .._core.pagination import AsyncPager
 from .bridge import SyncBridge
+from .page import SyncPage
 
 if TYPE_CHECKING:
     from typing import Self
@@ -138,4 +139,4 @@ class SyncResource:
         return self._client._run(awaitable)
 
     def _page(self, pager: AsyncPager[T]) -> SyncPage[T]:
-        return SyncPage(page=self._client._run(pager), runner=self._client)
+        return SyncPage(page=self._client._run(pager), run=self._client._run)

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING
 
 from .._client import AsyncBaxCloud
 from .._core.body import DEFAULT_MAX_RESPONSE_BYTES
-from .._core.pagination import SyncPage
 from .._core.pipeline import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
 from .base import SyncAPIClient, SyncResource
+from .page import SyncPage
 
 if TYPE_CHECKING:
     import builtins
