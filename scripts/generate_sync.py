@@ -3,7 +3,7 @@
 
 Reads the source of `AsyncBaxCloud` and of every async resource namespace and
 writes blocking twins with identical signatures and docstrings, whose bodies
-hand the very same coroutine to the client's loop thread. Nothing is
+hand the very same coroutine to the blocking client's `_run`. Nothing is
 duplicated by hand, so the two clients cannot drift apart.
 
     python scripts/generate_sync.py          # rewrite the file

@@ -1,4 +1,8 @@
-"""Hand-written support for the generated blocking client in `client.py`."""
+"""Hand-written support for the generated blocking client in `client.py`.
+
+`BaxCloud` wraps an `AsyncBaxCloud` and runs each of its calls through a
+`SyncBridge` (see `bridge.py`); its namespaces wrap the async namespaces.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ T = TypeVar("T")
 
 
 class SyncAPIClient:
-    """Blocking facade over an `AsyncBaxCloud` running on a private loop thread."""
+    """The blocking client's settings and lifetime, over an `AsyncBaxCloud`."""
 
     _async: AsyncBaxCloud
     _bridge: SyncBridge
@@ -32,7 +36,7 @@ class SyncAPIClient:
         self._async = async_client
         self._bridge = SyncBridge(async_client._http)
         self._parent = None
-        # Closes the pools and stops any loop thread when the client is closed,
+        # Closes the pools, loops and portal when the client is closed,
         # garbage-collected, or still open at interpreter exit.
         self._finalizer = weakref.finalize(self, self._bridge.stop)
 
@@ -91,7 +95,7 @@ class SyncAPIClient:
         return clone
 
     def close(self) -> None:
-        """Close the connection pool and stop the loop thread (idempotent)."""
+        """Close the connection pools, event loops and portal thread (idempotent)."""
         if self._finalizer is not None:
             self._finalizer()
 
