@@ -22,7 +22,9 @@ from helpers import unique, wait_until
 
 from baxcloud import AsyncBaxCloud, BaxCloud, BaxCloudError
 from baxcloud._sync import bridge as bridge_module
+from baxcloud._sync import client as sync_client_module
 from baxcloud._sync import loops as loops_module
+from baxcloud._sync.base import SyncResource
 from baxcloud._sync.portal import Portal
 from baxcloud._sync.transport import BlockingPool
 from baxcloud.testing import LocalServer
@@ -56,6 +58,10 @@ def test_generated_client_is_up_to_date() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def paragraphs(doc: str | None) -> list[str]:
+    return (doc or "").split("\n\n")
+
+
 @pytest.mark.parametrize("namespace", NAMESPACES)
 def test_signatures_and_docstrings_match(namespace: str) -> None:
     key = "bax_sk_abcd_" + "s" * 40
@@ -65,14 +71,49 @@ def test_signatures_and_docstrings_match(namespace: str) -> None:
         async_methods = public_methods(async_ns)
         sync_methods = public_methods(sync_ns)
         assert sorted(async_methods) == sorted(sync_methods)
+        assert inspect.getdoc(type(async_ns)) == inspect.getdoc(type(sync_ns))
         for name, async_method in async_methods.items():
             sync_method = sync_methods[name]
             a, s = inspect.signature(async_method), inspect.signature(sync_method)
             assert list(a.parameters.values()) == list(s.parameters.values()), name
-            assert inspect.getdoc(async_method) == inspect.getdoc(sync_method), name
             assert inspect.iscoroutinefunction(sync_method) is False
             expected = str(a.return_annotation).replace("AsyncPager", "SyncPage")
             assert str(s.return_annotation) == expected, name
+            async_doc = paragraphs(inspect.getdoc(async_method))
+            sync_doc = paragraphs(inspect.getdoc(sync_method))
+            if "AsyncPager" not in str(a.return_annotation):
+                assert sync_doc == async_doc, name
+                continue
+            # A list call: the same text, but a `Returns:` section for the blocking page.
+            item = str(a.return_annotation).removeprefix("AsyncPager[").removesuffix("]")
+            returns = f"The first page; iterating it walks every `{item}` of every page."
+            sections = {"sync": sync_doc, "async": async_doc}
+            kept = {k: [p for p in v if not p.startswith("Returns:")] for k, v in sections.items()}
+            assert kept["sync"] == kept["async"], name
+            assert f"Returns:\n    {returns}" in sync_doc, name
+            assert f"Returns:\n    {returns}" not in async_doc, name
+
+
+def test_blocking_docstrings_never_ask_for_await() -> None:
+    namespaces = [
+        cls
+        for cls in vars(sync_client_module).values()
+        if isinstance(cls, type) and issubclass(cls, SyncResource) and cls is not SyncResource
+    ]
+    assert len(namespaces) == len(NAMESPACES)
+    docs = [inspect.getdoc(BaxCloud)]
+    for namespace in namespaces:
+        docs.append(inspect.getdoc(namespace))
+        docs += [inspect.getdoc(method) for method in public_methods(namespace).values()]
+    for doc in docs:
+        assert doc is not None
+        assert "await" not in doc and "async for" not in doc, doc
+
+
+def test_client_docstring_is_built_for_the_blocking_client() -> None:
+    sync_doc, async_doc = paragraphs(BaxCloud.__doc__), paragraphs(AsyncBaxCloud.__doc__)
+    assert sync_doc[0].startswith("The blocking BaxCloud client")
+    assert sync_doc[-1] == async_doc[-1] and sync_doc[-1].strip().startswith("Args:")
 
 
 def test_the_async_core_knows_nothing_of_the_blocking_client() -> None:
