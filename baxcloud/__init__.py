@@ -24,7 +24,7 @@ from ._core.errors import (
     WebhookVerificationError,
 )
 from ._core.options import RequestOptions, TimeoutTypes
-from ._core.pagination import AsyncPage, AsyncPager, SyncPage
+from ._core.pagination import AsyncPage, AsyncPager
 from ._models import (
     Grants,
     Participant,
@@ -50,6 +50,7 @@ from ._sync.client import (
     SyncTokens,
     SyncWebhooks,
 )
+from ._sync.page import SyncPage
 
 if TYPE_CHECKING:
     from . import webhooks

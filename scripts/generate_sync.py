@@ -2,9 +2,13 @@
 """Generate baxcloud/_sync/client.py (the blocking `BaxCloud`) from the async client.
 
 Reads the source of `AsyncBaxCloud` and of every async resource namespace and
-writes blocking twins with identical signatures and docstrings, whose bodies
-hand the very same coroutine to the client's loop thread. Nothing is
-duplicated by hand, so the two clients cannot drift apart.
+writes blocking twins with the same signatures, whose bodies hand the very
+same coroutine to the blocking client's `_run` (see baxcloud/_sync/bridge.py).
+Nothing is duplicated by hand, so the two clients cannot drift apart.
+
+Docstrings are the async ones, built anew where the blocking client differs:
+the client's own summary, and the `Returns:` section of a list call (a
+`SyncPage`, iterated, rather than an `AsyncPager`, awaited).
 
     python scripts/generate_sync.py          # rewrite the file
     python scripts/generate_sync.py --check  # exit 1 if the file is stale
@@ -84,11 +88,41 @@ def call_arguments(args: ast.arguments) -> str:
     return ", ".join(parts)
 
 
-def docstring_block(node: ast.AST, indent: str) -> list[str]:
-    doc = ast.get_docstring(node, clean=False)  # type: ignore[arg-type]
+CLIENT_SUMMARY = """\
+The blocking BaxCloud client: the calls of `AsyncBaxCloud`, each returning its result.
+
+    Safe to share between threads; it also works inside a running event loop
+    (Jupyter) and in a child after `os.fork()`."""
+
+
+def docstring(node: ast.AST) -> str | None:
+    return ast.get_docstring(node, clean=False)  # type: ignore[arg-type]
+
+
+def docstring_block(doc: str | None, indent: str) -> list[str]:
+    return [] if doc is None else [f'{indent}"""{doc}"""']
+
+
+def with_section(doc: str, heading: str, text: str, indent: str) -> str:
+    """`doc` with the text of its `heading` section (such as `Returns:`) replaced.
+
+    Paragraphs are separated by blank lines; a section is the paragraph whose
+    first line is its heading.
+    """
+    paragraphs = doc.split("\n\n")
+    for i, paragraph in enumerate(paragraphs):
+        if paragraph.strip().split("\n")[0] == heading:
+            tail = paragraph[len(paragraph.rstrip()) :]  # the closing quotes' indent
+            paragraphs[i] = f"{indent}{heading}\n{indent}    {text}{tail}"
+            return "\n\n".join(paragraphs)
+    raise SystemExit(f"no {heading} section in the docstring {doc.splitlines()[0]!r}")
+
+
+def blocking_pager_docstring(doc: str | None, item: str, indent: str) -> str:
     if doc is None:
-        return []
-    return [f'{indent}"""{doc}"""']
+        raise SystemExit(f"a list call returning {item} pages needs a docstring")
+    returns = f"The first page; iterating it walks every `{item}` of every page."
+    return with_section(doc, "Returns:", returns, indent)
 
 
 class Generator:
@@ -105,7 +139,7 @@ class Generator:
         tree = ast.parse(module.read_text())
         available = imported_names(tree, module)
         self.lines += ["", "", f"class {sync_name(cls.name)}(SyncResource):"]
-        self.lines += docstring_block(cls, "    ")
+        self.lines += docstring_block(docstring(cls), "    ")
         # Annotated only: the async resource module is imported for type checking alone.
         self.lines += ["", f"    _async: {cls.name}"]
         for item in cls.body:
@@ -115,7 +149,9 @@ class Generator:
                 continue
             returns = item.returns
             wrapper = "self._run" if isinstance(item, ast.AsyncFunctionDef) else ""
+            doc = docstring(item)
             if isinstance(returns, ast.Subscript) and ast.unparse(returns.value) == "AsyncPager":
+                doc = blocking_pager_docstring(doc, ast.unparse(returns.slice), "        ")
                 returns = ast.Subscript(
                     value=ast.Name("SyncPage"), slice=returns.slice, ctx=ast.Load()
                 )
@@ -130,7 +166,7 @@ class Generator:
             ret = f" -> {ast.unparse(returns)}" if returns is not None else ""
             call = f"self._async.{item.name}({call_arguments(item.args)})"
             self.lines += ["", f"    def {item.name}({signature}){ret}:"]
-            self.lines += docstring_block(item, "        ")
+            self.lines += docstring_block(doc, "        ")
             self.lines.append(
                 f"        return {wrapper}({call})" if wrapper else f"        return {call}"
             )
@@ -184,9 +220,9 @@ class Generator:
                     self.runtime_imports.add((name, base_available[name]))
 
         self.lines += ["", "", "class BaxCloud(SyncAPIClient):"]
-        doc = ast.get_docstring(cls, clean=False) or ""
-        doc = doc.replace("The async BaxCloud client.", "The blocking BaxCloud client.")
-        self.lines.append(f'    """{doc}"""')
+        # A summary of its own, then the async docstring after its summary: `Args:`, ...
+        _, _, details = (docstring(cls) or "").partition("\n\n")
+        self.lines += docstring_block(f"{CLIENT_SUMMARY}\n\n{details}", "    ")
         self.lines += [
             "",
             f"    def __init__({ast.unparse(init.args)}) -> None:",
@@ -226,7 +262,7 @@ class Generator:
             "from typing import TYPE_CHECKING",
             "",
             "from .._client import AsyncBaxCloud",
-            "from .._core.pagination import SyncPage",
+            "from .page import SyncPage",
             "from .base import SyncAPIClient, SyncResource",
         ]
         for module, names in sorted(defaults_from.items()):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import gc
 import inspect
@@ -10,16 +11,24 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
-from helpers import unique
+from helpers import unique, wait_until
 
 from baxcloud import AsyncBaxCloud, BaxCloud, BaxCloudError
+from baxcloud._sync import bridge as bridge_module
+from baxcloud._sync import client as sync_client_module
+from baxcloud._sync import loops as loops_module
+from baxcloud._sync.base import SyncResource
+from baxcloud._sync.portal import Portal
+from baxcloud._sync.transport import BlockingPool
 from baxcloud.testing import LocalServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,6 +60,10 @@ def test_generated_client_is_up_to_date() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def paragraphs(doc: str | None) -> list[str]:
+    return (doc or "").split("\n\n")
+
+
 @pytest.mark.parametrize("namespace", NAMESPACES)
 def test_signatures_and_docstrings_match(namespace: str) -> None:
     key = "bax_sk_abcd_" + "s" * 40
@@ -60,14 +73,68 @@ def test_signatures_and_docstrings_match(namespace: str) -> None:
         async_methods = public_methods(async_ns)
         sync_methods = public_methods(sync_ns)
         assert sorted(async_methods) == sorted(sync_methods)
+        assert inspect.getdoc(type(async_ns)) == inspect.getdoc(type(sync_ns))
         for name, async_method in async_methods.items():
             sync_method = sync_methods[name]
             a, s = inspect.signature(async_method), inspect.signature(sync_method)
             assert list(a.parameters.values()) == list(s.parameters.values()), name
-            assert inspect.getdoc(async_method) == inspect.getdoc(sync_method), name
             assert inspect.iscoroutinefunction(sync_method) is False
             expected = str(a.return_annotation).replace("AsyncPager", "SyncPage")
             assert str(s.return_annotation) == expected, name
+            async_doc = paragraphs(inspect.getdoc(async_method))
+            sync_doc = paragraphs(inspect.getdoc(sync_method))
+            if "AsyncPager" not in str(a.return_annotation):
+                assert sync_doc == async_doc, name
+                continue
+            # A list call: the same text, but a `Returns:` section for the blocking page.
+            item = str(a.return_annotation).removeprefix("AsyncPager[").removesuffix("]")
+            returns = f"The first page; iterating it walks every `{item}` of every page."
+            sections = {"sync": sync_doc, "async": async_doc}
+            kept = {k: [p for p in v if not p.startswith("Returns:")] for k, v in sections.items()}
+            assert kept["sync"] == kept["async"], name
+            assert f"Returns:\n    {returns}" in sync_doc, name
+            assert f"Returns:\n    {returns}" not in async_doc, name
+
+
+def test_blocking_docstrings_never_ask_for_await() -> None:
+    namespaces = [
+        cls
+        for cls in vars(sync_client_module).values()
+        if isinstance(cls, type) and issubclass(cls, SyncResource) and cls is not SyncResource
+    ]
+    assert len(namespaces) == len(NAMESPACES)
+    docs = [inspect.getdoc(BaxCloud)]
+    for namespace in namespaces:
+        docs.append(inspect.getdoc(namespace))
+        docs += [inspect.getdoc(method) for method in public_methods(namespace).values()]
+    for doc in docs:
+        assert doc is not None
+        assert "await" not in doc and "async for" not in doc, doc
+
+
+def test_client_docstring_is_built_for_the_blocking_client() -> None:
+    sync_doc, async_doc = paragraphs(BaxCloud.__doc__), paragraphs(AsyncBaxCloud.__doc__)
+    assert sync_doc[0].startswith("The blocking BaxCloud client")
+    assert sync_doc[-1] == async_doc[-1] and sync_doc[-1].strip().startswith("Args:")
+
+
+def test_the_async_core_knows_nothing_of_the_blocking_client() -> None:
+    """`_sync` depends on the core, never the other way round (not even for typing)."""
+    package = ROOT / "baxcloud"
+    core = [
+        *sorted((package / "_core").glob("*.py")),
+        *sorted((package / "_resources").glob("*.py")),
+        *(package / name for name in ("_client.py", "_models.py", "_media_models.py")),
+    ]
+    for path in core:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or "", *(alias.name for alias in node.names)]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            assert not any("_sync" in name.split(".") for name in names), path
 
 
 def test_client_constructors_match() -> None:
@@ -107,8 +174,14 @@ def test_closed_client_refuses_calls(server: LocalServer) -> None:
     client.rooms.list()
     client.close()
     client.close()
-    with pytest.raises(BaxCloudError, match="closed"):
-        client.rooms.list()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(BaxCloudError, match="closed"):
+            client.rooms.list()
+        with pytest.raises(BaxCloudError, match="closed"):
+            client.rooms.get("x")
+        gc.collect()
+    assert [str(w.message) for w in caught] == []  # no call left un-awaited
 
 
 def test_no_thread_is_left_behind(server: LocalServer) -> None:
@@ -186,30 +259,54 @@ async def test_portal_threads_are_not_left_behind(server: LocalServer) -> None:
     assert threading.active_count() == before
 
 
-def test_each_thread_gets_its_own_pool_and_ended_threads_release_theirs(
-    server: LocalServer,
+def test_threads_share_one_pool_and_each_thread_loop_closes_with_its_thread(
+    server: LocalServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    loops: list[asyncio.AbstractEventLoop] = []
+    pools: list[BlockingPool] = []
+
+    def new_event_loop() -> asyncio.AbstractEventLoop:
+        loops.append(real_new_event_loop())
+        return loops[-1]
+
+    def new_pool() -> BlockingPool:
+        pools.append(BlockingPool())
+        return pools[-1]
+
+    real_new_event_loop = loops_module.new_event_loop
+    monkeypatch.setattr(loops_module, "new_event_loop", new_event_loop)
+    monkeypatch.setattr(bridge_module, "BlockingPool", new_pool)
     with server.client() as client:
-        pools = client._async._http
-
-        def call() -> None:
-            client.rooms.list()
-
-        workers = [threading.Thread(target=call) for _ in range(3)]
-        for worker in workers:
+        for _ in range(3):
+            worker = threading.Thread(target=client.rooms.list)
             worker.start()
-        for worker in workers:
             worker.join()
-        assert len(pools._by_loop) == 3
-        call()  # a new thread-loop (this thread's) sweeps the ended threads' pools
-        assert len(pools._by_loop) == 1
-    assert pools.closed and pools._by_loop == {}
+        assert len(loops) == 3 and all(loop.is_closed() for loop in loops)
+        client.rooms.list()
+        client.rooms.list()
+        assert len(loops) == 4 and not loops[-1].is_closed()  # this thread's, reused
+        assert len(pools) == 1
+    assert loops[-1].is_closed()
+
+
+class LoopRecordingTransport(httpx.AsyncBaseTransport):
+    def __init__(self) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.loops: set[int] = set()
+        self.threads: set[str] = set()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.loops.add(id(asyncio.get_running_loop()))
+        self.threads.add(threading.current_thread().name)
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
 
 
 def test_a_users_http_client_stays_on_one_loop(server: LocalServer) -> None:
-    import httpx
-
-    http = httpx.AsyncClient()
+    transport = LoopRecordingTransport()
+    http = httpx.AsyncClient(transport=transport)
     with server.client(http_client=http) as client:
         threads = [threading.Thread(target=client.rooms.list) for _ in range(4)]
         for thread in threads:
@@ -217,5 +314,70 @@ def test_a_users_http_client_stays_on_one_loop(server: LocalServer) -> None:
         for thread in threads:
             thread.join()
         client.rooms.list()
-        assert client._bridge._portal_thread is not None
-        assert client._async._http._by_loop == {}
+        client._bridge.run(http.aclose())  # on the loop that used it
+    assert len(transport.loops) == 1
+    assert transport.threads == {"baxcloud-portal"}
+    assert http.is_closed
+
+
+def thread_names() -> set[str]:
+    return {thread.name for thread in threading.enumerate()}
+
+
+async def test_calls_from_a_running_loop_go_through_the_portal(server: LocalServer) -> None:
+    with server.client() as client:
+        assert "baxcloud-portal" not in thread_names()
+        client.rooms.list()
+        assert "baxcloud-portal" in thread_names()
+    assert "baxcloud-portal" not in thread_names()  # stopped by close()
+
+
+def test_portal_finalized_on_its_own_thread_stops_cleanly() -> None:
+    """A client garbage-collected on its portal's thread still closes everything."""
+    portal = Portal()
+    closed: list[str] = []
+
+    async def closing() -> None:
+        closed.append(threading.current_thread().name)
+
+    async def stop_from_the_portal() -> None:
+        portal.stop(closing)
+
+    portal.run(stop_from_the_portal())
+    wait_until(lambda: not portal._thread.is_alive(), "the portal thread ends")
+    assert closed == ["baxcloud-portal"]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX-only")
+async def test_forked_child_leaves_the_parents_portal_alone(server: LocalServer) -> None:
+    """The child drops the parent's portal and loops; the parent's portal keeps serving."""
+    with server.client() as client:
+        client.rooms.list()  # inside a running loop: through the portal
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - runs in the child
+            code = 1
+            try:
+                code = 0 if isinstance(client.rooms.list().items, list) else 2
+                gc.collect()  # the parent's portal, pool and loops are finalized here
+            finally:
+                os._exit(code)
+        deadline = time.monotonic() + 60
+        while not os.waitpid(pid, os.WNOHANG)[0]:  # noqa: ASYNC222 (WNOHANG never blocks)
+            if time.monotonic() > deadline:  # pragma: no cover - a hang fails the test
+                os.kill(pid, 9)
+                pytest.fail("forked child hung")
+            await asyncio.sleep(0.01)
+        created: list[str] = []
+
+        async def calls_in_a_running_loop() -> None:
+            for _ in range(5):
+                created.append(client.rooms.create(name=unique("after-fork")).name)
+
+        # In a thread of its own, so that a portal that stopped serving fails the test.
+        worker = threading.Thread(
+            target=asyncio.run, args=(calls_in_a_running_loop(),), daemon=True
+        )
+        worker.start()
+        worker.join(60)
+        assert not worker.is_alive(), "the parent's portal stopped serving"
+        assert len(created) == 5

@@ -1,17 +1,13 @@
-"""Pages of list results (contract A.4, B.4).
+"""Pages of list results: the OpenAPI document's `*Page` schemas (`RoomPage`, ...).
 
 `AsyncPager` is what an async list call returns: await it for one page, or
 iterate it with `async for` for every item of every page, fetched lazily.
-`SyncPage` is the blocking client's page, iterable over every item.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
-
-if TYPE_CHECKING:
-    from .._sync.base import SyncAPIClient
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -76,54 +72,6 @@ class AsyncPager(Generic[T]):
     async def __aiter__(self) -> AsyncIterator[T]:
         async for item in await self:
             yield item
-
-
-class SyncPage(Generic[T]):
-    """One page of results for the blocking client; iterating walks every page."""
-
-    __slots__ = ("_page", "_runner")
-
-    def __init__(self, *, page: AsyncPage[T], runner: SyncAPIClient) -> None:
-        self._page = page
-        # The client, not just its loop: a page keeps its client alive while iterated.
-        self._runner = runner
-
-    @property
-    def items(self) -> list[T]:
-        return self._page.items
-
-    @property
-    def page(self) -> int:
-        return self._page.page
-
-    @property
-    def limit(self) -> int:
-        return self._page.limit
-
-    @property
-    def total(self) -> int:
-        return self._page.total
-
-    @property
-    def has_more(self) -> bool:
-        return self._page.has_more
-
-    def next_page(self) -> SyncPage[T] | None:
-        """The following page, or None after the last one."""
-        following = self._runner._run(self._page.next_page())
-        return None if following is None else SyncPage(page=following, runner=self._runner)
-
-    def __iter__(self) -> Iterator[T]:
-        page: SyncPage[T] | None = self
-        while page is not None:
-            yield from page.items
-            page = page.next_page()
-
-    def __repr__(self) -> str:
-        return (
-            f"SyncPage(page={self.page}, limit={self.limit}, total={self.total}, "
-            f"has_more={self.has_more}, items={self.items!r})"
-        )
 
 
 PageRequest = Callable[[int, Callable[[Any], "AsyncPage[T]"]], Awaitable["AsyncPage[T]"]]

@@ -127,8 +127,9 @@ class AsyncEgress(AsyncResource):
     ) -> AsyncPager[Egress]:
         """List egress, oldest first, optionally filtered by room and status.
 
-        Returns the first page (from the async client: await it). Iterating the
-        result (`async for` with the async client) walks every egress.
+        Returns:
+            The first page, when awaited; `async for` over it walks every `Egress`
+            of every page.
         """
         return self._paginate(
             "/v1/egress",

@@ -88,8 +88,9 @@ class AsyncIngress(AsyncResource):
     ) -> AsyncPager[Ingress]:
         """List ingress endpoints, oldest first, optionally for one room.
 
-        Returns the first page (from the async client: await it). Iterating the
-        result (`async for` with the async client) walks every endpoint.
+        Returns:
+            The first page, when awaited; `async for` over it walks every `Ingress`
+            of every page.
         """
         return self._paginate(
             "/v1/ingress",

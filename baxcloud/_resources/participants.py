@@ -42,8 +42,9 @@ class AsyncParticipants(AsyncResource):
     ) -> AsyncPager[Participant]:
         """List a room's participants, in order of joining.
 
-        Returns the first page (from the async client: await it). Iterating the
-        result (`async for` with the async client) walks every participant.
+        Returns:
+            The first page, when awaited; `async for` over it walks every `Participant`
+            of every page.
 
         Raises:
             NotFoundError: `room_not_found`.

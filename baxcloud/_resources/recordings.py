@@ -103,8 +103,9 @@ class AsyncRecordings(AsyncResource):
     ) -> AsyncPager[Recording]:
         """List recordings, oldest first, optionally filtered by status and room.
 
-        Returns the first page (from the async client: await it). Iterating the
-        result (`async for` with the async client) walks every recording.
+        Returns:
+            The first page, when awaited; `async for` over it walks every `Recording`
+            of every page.
         """
         return self._paginate(
             "/v1/recordings",

@@ -91,8 +91,9 @@ class AsyncRooms(AsyncResource):
     ) -> AsyncPager[Room]:
         """List rooms, oldest first.
 
-        Returns the first page (from the async client: await it). Iterating the
-        result (`async for` with the async client) walks every room of every page.
+        Returns:
+            The first page, when awaited; `async for` over it walks every `Room`
+            of every page.
         """
         return self._paginate("/v1/rooms", Room, page=page, limit=limit, options=options)
 

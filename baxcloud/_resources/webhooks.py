@@ -29,8 +29,8 @@ class AsyncWebhooks(AsyncResource):
     ) -> WebhookEvent:
         """Verify a webhook delivery's Standard Webhooks signature and return its typed event.
 
-        A plain method (no await, no network call). Pass the raw request body
-        exactly as received, before any JSON parsing, and the request headers.
+        Runs locally, with no network call. Pass the raw request body exactly
+        as received, before any JSON parsing, and the request headers.
 
         Args:
             payload: the raw body as `bytes` (or `str`, encoded as UTF-8).

@@ -1,4 +1,8 @@
-"""Hand-written support for the generated blocking client in `client.py`."""
+"""Hand-written support for the generated blocking client in `client.py`.
+
+`BaxCloud` wraps an `AsyncBaxCloud` and runs each of its calls through a
+`SyncBridge` (see `bridge.py`); its namespaces wrap the async namespaces.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,9 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._core.options import NOT_GIVEN, RequestOptions, TimeoutTypes
-from .._core.pagination import AsyncPager, SyncPage
+from .._core.pagination import AsyncPager
 from .bridge import SyncBridge
+from .page import SyncPage
 
 if TYPE_CHECKING:
     from typing import Self
@@ -20,7 +25,7 @@ T = TypeVar("T")
 
 
 class SyncAPIClient:
-    """Blocking facade over an `AsyncBaxCloud` running on a private loop thread."""
+    """The blocking client's settings and lifetime, over an `AsyncBaxCloud`."""
 
     _async: AsyncBaxCloud
     _bridge: SyncBridge
@@ -31,7 +36,7 @@ class SyncAPIClient:
         self._async = async_client
         self._bridge = SyncBridge(async_client._http)
         self._parent = None
-        # Closes the pools and stops any loop thread when the client is closed,
+        # Closes the pools, loops and portal when the client is closed,
         # garbage-collected, or still open at interpreter exit.
         self._finalizer = weakref.finalize(self, self._bridge.stop)
 
@@ -90,7 +95,7 @@ class SyncAPIClient:
         return clone
 
     def close(self) -> None:
-        """Close the connection pool and stop the loop thread (idempotent)."""
+        """Close the connection pools, event loops and portal thread (idempotent)."""
         if self._finalizer is not None:
             self._finalizer()
 
@@ -138,4 +143,4 @@ class SyncResource:
         return self._client._run(awaitable)
 
     def _page(self, pager: AsyncPager[T]) -> SyncPage[T]:
-        return SyncPage(page=self._client._run(pager), runner=self._client)
+        return SyncPage(page=self._client._run(pager), run=self._client._run)

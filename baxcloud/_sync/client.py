@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING
 
 from .._client import AsyncBaxCloud
 from .._core.body import DEFAULT_MAX_RESPONSE_BYTES
-from .._core.pagination import SyncPage
 from .._core.pipeline import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
 from .base import SyncAPIClient, SyncResource
+from .page import SyncPage
 
 if TYPE_CHECKING:
     import builtins
@@ -112,8 +112,8 @@ class SyncRooms(SyncResource):
     ) -> SyncPage[Room]:
         """List rooms, oldest first.
 
-        Returns the first page (from the async client: await it). Iterating the
-        result (`async for` with the async client) walks every room of every page.
+        Returns:
+            The first page; iterating it walks every `Room` of every page.
         """
         return self._page(self._async.list(page=page, limit=limit, **options))
 
@@ -151,8 +151,8 @@ class SyncParticipants(SyncResource):
     ) -> SyncPage[Participant]:
         """List a room's participants, in order of joining.
 
-        Returns the first page (from the async client: await it). Iterating the
-        result (`async for` with the async client) walks every participant.
+        Returns:
+            The first page; iterating it walks every `Participant` of every page.
 
         Raises:
             NotFoundError: `room_not_found`.
@@ -286,8 +286,8 @@ class SyncRecordings(SyncResource):
     ) -> SyncPage[Recording]:
         """List recordings, oldest first, optionally filtered by status and room.
 
-        Returns the first page (from the async client: await it). Iterating the
-        result (`async for` with the async client) walks every recording.
+        Returns:
+            The first page; iterating it walks every `Recording` of every page.
         """
         return self._page(
             self._async.list(status=status, room_name=room_name, page=page, limit=limit, **options)
@@ -430,8 +430,8 @@ class SyncEgress(SyncResource):
     ) -> SyncPage[Egress]:
         """List egress, oldest first, optionally filtered by room and status.
 
-        Returns the first page (from the async client: await it). Iterating the
-        result (`async for` with the async client) walks every egress.
+        Returns:
+            The first page; iterating it walks every `Egress` of every page.
         """
         return self._page(
             self._async.list(room_name=room_name, status=status, page=page, limit=limit, **options)
@@ -535,8 +535,8 @@ class SyncIngress(SyncResource):
     ) -> SyncPage[Ingress]:
         """List ingress endpoints, oldest first, optionally for one room.
 
-        Returns the first page (from the async client: await it). Iterating the
-        result (`async for` with the async client) walks every endpoint.
+        Returns:
+            The first page; iterating it walks every `Ingress` of every page.
         """
         return self._page(self._async.list(room_name=room_name, page=page, limit=limit, **options))
 
@@ -576,8 +576,8 @@ class SyncWebhooks(SyncResource):
     ) -> WebhookEvent:
         """Verify a webhook delivery's Standard Webhooks signature and return its typed event.
 
-        A plain method (no await, no network call). Pass the raw request body
-        exactly as received, before any JSON parsing, and the request headers.
+        Runs locally, with no network call. Pass the raw request body exactly
+        as received, before any JSON parsing, and the request headers.
 
         Args:
             payload: the raw body as `bytes` (or `str`, encoded as UTF-8).
@@ -608,7 +608,10 @@ class SyncWebhooks(SyncResource):
 
 
 class BaxCloud(SyncAPIClient):
-    """The blocking BaxCloud client.
+    """The blocking BaxCloud client: the calls of `AsyncBaxCloud`, each returning its result.
+
+    Safe to share between threads; it also works inside a running event loop
+    (Jupyter) and in a child after `os.fork()`.
 
     Args:
         api_key: `bax_sk_...`; default: the BAXCLOUD_API_KEY environment variable.
