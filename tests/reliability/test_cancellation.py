@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import signal
 import threading
 from collections.abc import Awaitable, Callable, Iterator
@@ -281,11 +282,20 @@ def test_blocking_client_timeouts_and_tiny_pool(fault_server: LocalServer) -> No
 
 @contextlib.contextmanager
 def sigint_raises_keyboard_interrupt() -> Iterator[None]:
-    """Python's own SIGINT handler (asyncio runners install a gentler one while running)."""
+    """Python's own SIGINT handler (asyncio runners install a gentler one while running).
+
+    Garbage collection is paused meanwhile: a KeyboardInterrupt raised inside a gc
+    callback (hypothesis installs one) is reported as unraisable and lost, and the
+    call it was meant for then runs to the end.
+    """
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
     try:
         yield
     finally:
+        if gc_was_enabled:
+            gc.enable()
         signal.signal(signal.SIGINT, previous)
 
 
