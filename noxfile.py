@@ -6,20 +6,37 @@ these sessions. Versions come from pyproject.toml (ruff's pin is its `lint` extr
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import nox
 
 nox.options.sessions = ["tests", "lint", "typecheck", "generate"]
+# `-p 3.15` runs the tests on another of the tested Pythons (pyproject's classifiers).
+nox.options.pythons = ["3.11"]
 nox.options.reuse_existing_virtualenvs = True
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 LINT = PYPROJECT["project"]["optional-dependencies"]["lint"]
+PYTHONS = ["3.11", "3.13", "3.14", "3.15"]
 
 
-@nox.session(python="3.11")
+# No nox venv: one is made here for a Python on this machine; the others run in
+# scripts/pythons.py's Debian chroot, which keeps a venv of its own.
+@nox.session(venv_backend="none")
+@nox.parametrize("python", PYTHONS)
 def tests(session: nox.Session) -> None:
     """The test suite against the local server (as README and CI run it)."""
-    session.install("-e", ".[test]")
-    session.run("python", "-m", "pytest", "-q", *session.posargs)
+    python = str(session.python)
+    if shutil.which(f"python{python}") is None:
+        session.run("python3", "scripts/pythons.py", python, "-q", *session.posargs)
+        return
+    venv = Path(".nox", f"tests-{python.replace('.', '-')}")
+    if not venv.exists():
+        session.run(f"python{python}", "-m", "venv", str(venv))
+    bin_python = str(venv / "bin" / "python")
+    session.run(bin_python, "-m", "pip", "install", "-q", "-e", ".[test]")
+    session.run(bin_python, "-m", "pytest", "-q", *session.posargs)
 
 
 @nox.session(python="3.11")

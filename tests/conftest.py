@@ -10,6 +10,15 @@ from baxcloud import AsyncBaxCloud, BaxCloud
 from baxcloud.testing import LocalServer
 
 
+@pytest.fixture(scope="module", params=["asyncio", "trio"])
+def anyio_backend(request: pytest.FixtureRequest) -> str:
+    """Async tests (anyio's pytest plugin, `anyio_mode = "auto"`) run on asyncio and on trio.
+
+    Modules about one event loop's behaviour override this with that loop alone.
+    """
+    return str(request.param)
+
+
 @pytest.fixture(scope="session")
 def server() -> Iterator[LocalServer]:
     with LocalServer() as srv:

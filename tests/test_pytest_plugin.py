@@ -73,8 +73,8 @@ async def test_async_client_with_pytest_asyncio(baxcloud_async_client, baxcloud_
 
 
 @pytest.mark.anyio
-async def test_async_client_with_anyio(baxcloud_async_client):
-    room = await baxcloud_async_client.rooms.create(name="anyio-room")
+async def test_async_client_with_anyio(baxcloud_async_client, anyio_backend):
+    room = await baxcloud_async_client.rooms.create(name=f"anyio-room-{anyio_backend}")
     assert (await baxcloud_async_client.rooms.get(room.name)).sid == room.sid
 """
 
@@ -87,12 +87,34 @@ def user_suite(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> py
     return pytester
 
 
-@pytest.mark.parametrize("asyncio_mode", ["strict", "auto"])
-def test_user_suite_passes(user_suite: pytest.Pytester, asyncio_mode: str) -> None:
-    result = user_suite.runpytest_subprocess(
-        "-p", "no:randomly", "-o", f"asyncio_mode={asyncio_mode}"
+# In pytest-asyncio's auto mode it runs every async test on asyncio, so anyio's tests
+# are given asyncio alone there; in strict mode they run on asyncio and on trio.
+@pytest.mark.parametrize(
+    ("asyncio_mode", "anyio_backends"), [("strict", ["asyncio", "trio"]), ("auto", ["asyncio"])]
+)
+def test_user_suite_passes(
+    user_suite: pytest.Pytester, asyncio_mode: str, anyio_backends: list[str]
+) -> None:
+    user_suite.makeconftest(
+        f"""
+        import pytest
+
+        @pytest.fixture(params={anyio_backends!r})
+        def anyio_backend(request):
+            return request.param
+        """
     )
-    result.assert_outcomes(passed=7)
+    result = user_suite.runpytest_subprocess(
+        "-p",
+        "no:randomly",
+        "-o",
+        f"asyncio_mode={asyncio_mode}",
+        "-o",
+        "asyncio_default_fixture_loop_scope=function",
+    )
+    result.assert_outcomes(passed=6 + len(anyio_backends), warnings=0)
+    # Loading the plugin warns of nothing (pytest-asyncio's own advice included).
+    assert "Warning" not in result.stdout.str() + result.stderr.str()
 
 
 def test_fixture_failures_are_reported(pytester: pytest.Pytester) -> None:

@@ -18,6 +18,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 from helpers import unique, wait_until
@@ -162,7 +163,7 @@ def test_many_threads_share_one_client(server: LocalServer) -> None:
 
 
 async def test_works_inside_a_running_event_loop(server: LocalServer) -> None:
-    asyncio.get_running_loop()  # we are inside one, as in Jupyter
+    anyio.get_current_task()  # we are inside a running loop (asyncio's or trio's), as in Jupyter
     with server.client() as client:
         room = client.rooms.create(name=unique())
         assert client.rooms.get(room.name) == room
@@ -257,7 +258,7 @@ async def test_portal_threads_are_not_left_behind(server: LocalServer) -> None:
     for _ in range(200):  # portal threads stop as their clients are collected
         if threading.active_count() == before:
             break
-        await asyncio.sleep(0.05)
+        await anyio.sleep(0.05)
     assert threading.active_count() == before
 
 
@@ -365,7 +366,7 @@ async def test_forked_child_leaves_the_parents_portal_alone(server: LocalServer)
             if time.monotonic() > deadline:  # pragma: no cover - a hang fails the test
                 os.kill(pid, 9)
                 pytest.fail("forked child hung")
-            await asyncio.sleep(0.01)
+            await anyio.sleep(0.01)
         created: list[str] = []
 
         async def calls_in_a_running_loop() -> None:

@@ -361,13 +361,7 @@ def _connection_failure(exc: httpx.RequestError, url: str) -> str:
 
 def _cause(exc: BaseException) -> str:
     """The root cause of a transport error: refused, not resolved, TLS, reset..."""
-    chain = [exc]
-    while chain[-1].__cause__ is not None or chain[-1].__context__ is not None:
-        following = chain[-1].__cause__ or chain[-1].__context__
-        if following is None or following in chain:
-            break
-        chain.append(following)
-    for error in chain:
+    for error in _errors_behind(exc):
         if isinstance(error, ssl.SSLCertVerificationError):
             return f"TLS certificate not trusted: {error.verify_message}"
         if isinstance(error, ssl.SSLError):
@@ -383,6 +377,24 @@ def _cause(exc: BaseException) -> str:
         if needle in text:
             return words
     return redact(str(exc))[:200] or type(exc).__name__
+
+
+def _errors_behind(exc: BaseException) -> list[BaseException]:
+    """`exc` and the errors behind it: its causes, and the members of a group (trio
+    reports a failed connect as a group of one error per address tried)."""
+    found: list[BaseException] = []
+    pending = [exc]
+    while pending:
+        error = pending.pop(0)
+        if any(error is seen for seen in found):
+            continue
+        found.append(error)
+        following = error.__cause__ or error.__context__
+        if following is not None:
+            pending.append(following)
+        if isinstance(error, BaseExceptionGroup):
+            pending.extend(error.exceptions)
+    return found
 
 
 # httpx keeps the OS error's text but not always the error itself.

@@ -1,7 +1,8 @@
 """The httpx connection pools behind a client and its `with_options` copies.
 
 httpx's async pools belong to the event loop that opened their connections,
-so the SDK keeps one pool per event loop; an async program normally has one.
+so the SDK keeps one pool per event loop (an asyncio loop, or a trio run); an
+async program normally has one.
 Pools are created on first use (building an SSL context is not free). A client
 passed in by the user is used as is, for every call. Code that runs calls on
 an event loop of its own may give them a pool of its choosing
@@ -13,6 +14,7 @@ Sockets, event loops and threads belong to the process that made them:
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import os
 import sys
@@ -35,9 +37,13 @@ DEADLINE = "baxcloud.deadline"
 
 
 def running_loop() -> Any:
-    """The running asyncio loop, or None (no loop, or another async library)."""
+    """The running event loop: asyncio's loop, trio's run (its token), or None."""
     asyncio = sys.modules.get("asyncio")
-    return None if asyncio is None else asyncio._get_running_loop()
+    loop = None if asyncio is None else asyncio._get_running_loop()
+    if loop is None and (trio := sys.modules.get("trio")) is not None:
+        with contextlib.suppress(RuntimeError):  # not in a trio run
+            loop = trio.lowlevel.current_trio_token()
+    return loop
 
 
 def closed_client_error() -> BaxCloudError:
@@ -153,7 +159,19 @@ class _PoolPerLoop:
 
 def _is_closed(loop: Any) -> bool:
     is_closed = getattr(loop, "is_closed", None)
-    return bool(is_closed()) if is_closed is not None else False
+    if is_closed is not None:
+        return bool(is_closed())
+    trio = sys.modules.get("trio")
+    if trio is not None and isinstance(loop, trio.lowlevel.TrioToken):
+        try:
+            loop.run_sync_soon(_nothing)
+        except trio.RunFinishedError:
+            return True
+    return False
+
+
+def _nothing() -> None:
+    pass
 
 
 def reclaim_orphaned_connections(client: httpx.AsyncClient) -> None:

@@ -2,7 +2,8 @@
 
 Calls are cancelled mid-flight (the server holds them with `slow` faults) in
 every way a program can cancel them: anyio cancel scopes and deadlines,
-`asyncio.wait_for` / `asyncio.timeout`, and for the blocking client a real
+`asyncio.wait_for` / `asyncio.timeout` / task cancellation on asyncio, trio's own
+cancel scopes and nurseries on trio, and for the blocking client a real
 SIGINT (KeyboardInterrupt) delivered to the waiting thread. Afterwards the
 client still serves normal calls and its open connections stay bounded. Every
 test runs under an overall deadline, so a hang fails instead of blocking.
@@ -21,6 +22,7 @@ from typing import Any
 import anyio
 import httpx
 import pytest
+import trio
 from reliability.rel_support import asettle, client_sockets, server_port, settle
 
 from baxcloud import (
@@ -70,11 +72,8 @@ async def cancel_with_wait_for(call: Callable[[], Awaitable[Any]]) -> bool:
 
 
 async def cancel_with_asyncio_timeout(call: Callable[[], Awaitable[Any]]) -> bool:
-    timeout = getattr(asyncio, "timeout", None)
-    if timeout is None:  # Python 3.10: the same deadline through wait_for
-        return await cancel_with_wait_for(call)
     try:
-        async with timeout(CANCEL_AFTER):
+        async with asyncio.timeout(CANCEL_AFTER):
             await call()
     except TimeoutError:
         return True
@@ -92,16 +91,45 @@ async def cancel_task(call: Callable[[], Awaitable[Any]]) -> bool:
     return False
 
 
-STYLES = [
-    cancel_with_move_on_after,
-    cancel_with_scope_from_another_task,
-    cancel_with_wait_for,
-    cancel_with_asyncio_timeout,
-    cancel_task,
-]
+async def cancel_with_trio_move_on_after(call: Callable[[], Awaitable[Any]]) -> bool:
+    with trio.move_on_after(CANCEL_AFTER) as scope:
+        await call()
+    return scope.cancelled_caught
 
 
-async def cancelled_calls(server: LocalServer, total: int, concurrency: int) -> None:
+async def cancel_with_trio_fail_after(call: Callable[[], Awaitable[Any]]) -> bool:
+    try:
+        with trio.fail_after(CANCEL_AFTER):
+            await call()
+    except trio.TooSlowError:
+        return True
+    return False
+
+
+async def cancel_nursery(call: Callable[[], Awaitable[Any]]) -> bool:
+    async def run() -> None:
+        await call()
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(run)
+        await trio.sleep(CANCEL_AFTER)
+        nursery.cancel_scope.cancel()
+    return nursery.cancel_scope.cancelled_caught
+
+
+ANYIO_STYLES = [cancel_with_move_on_after, cancel_with_scope_from_another_task]
+STYLES = {
+    "asyncio": [*ANYIO_STYLES, cancel_with_wait_for, cancel_with_asyncio_timeout, cancel_task],
+    "trio": [
+        *ANYIO_STYLES,
+        cancel_with_trio_move_on_after,
+        cancel_with_trio_fail_after,
+        cancel_nursery,
+    ],
+}
+
+
+async def cancelled_calls(server: LocalServer, total: int, concurrency: int, backend: str) -> None:
     server.set_faults(rate=1, kinds=["slow"], slow_seconds=0.5)
     port = server_port(server)
     baseline = client_sockets(port)  # the LocalServer's own admin connection
@@ -118,7 +146,8 @@ async def cancelled_calls(server: LocalServer, total: int, concurrency: int) -> 
 
             async def one(i: int) -> None:
                 nonlocal cancelled, peak
-                style = STYLES[i % len(STYLES)]
+                styles = STYLES[backend]
+                style = styles[i % len(styles)]
                 if await style(calls[i % len(calls)]):
                     cancelled += 1
                 peak = max(peak, pool_connections(client))
@@ -141,13 +170,15 @@ async def cancelled_calls(server: LocalServer, total: int, concurrency: int) -> 
     await asettle(lambda: client_sockets(port) <= baseline, "client sockets closed by aclose")
 
 
-async def test_cancelled_calls_leak_no_connection(fault_server: LocalServer) -> None:
-    await cancelled_calls(fault_server, total=1000, concurrency=50)
+async def test_cancelled_calls_leak_no_connection(
+    fault_server: LocalServer, anyio_backend: str
+) -> None:
+    await cancelled_calls(fault_server, total=1000, concurrency=50, backend=anyio_backend)
 
 
 @pytest.mark.slow
-async def test_soak_cancelled_calls(fault_server: LocalServer) -> None:
-    await cancelled_calls(fault_server, total=10_000, concurrency=100)
+async def test_soak_cancelled_calls(fault_server: LocalServer, anyio_backend: str) -> None:
+    await cancelled_calls(fault_server, total=10_000, concurrency=100, backend=anyio_backend)
 
 
 async def test_cancelled_mutation_never_acknowledged_is_safe_to_retry(

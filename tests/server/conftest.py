@@ -13,6 +13,12 @@ import pytest
 from helpers import asgi_client
 
 
+@pytest.fixture(scope="module")
+def anyio_backend() -> str:
+    """The local server runs on asyncio (uvicorn's loop); its in-process tests do too."""
+    return "asyncio"
+
+
 @pytest.fixture
 async def client(app: Any) -> AsyncIterator[Any]:
     async with asgi_client(app, app.api_key) as c:

@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 import tracemalloc
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from typing import Any
 
 import pytest
@@ -61,6 +61,30 @@ def assert_error_body(payload: Any) -> None:
 @pytest.fixture(autouse=True)
 def _no_env_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("BAXCLOUD_WEBHOOK_SECRET", raising=False)
+
+
+@pytest.fixture(scope="module")
+def anyio_backend() -> str:
+    """The async tests here drive aiohttp, which runs on asyncio only."""
+    return "asyncio"
+
+
+@pytest.fixture
+async def aiohttp_client() -> AsyncIterator[Callable[[Any], Awaitable[Any]]]:
+    """Serve an aiohttp app on loopback; return aiohttp's test client for it."""
+    from aiohttp.test_utils import TestClient, TestServer
+
+    started: list[TestClient[Any, Any]] = []
+
+    async def start(app: Any) -> TestClient[Any, Any]:
+        client: TestClient[Any, Any] = TestClient(TestServer(app))
+        await client.start_server()
+        started.append(client)
+        return client
+
+    yield start
+    for client in started:
+        await client.close()
 
 
 # -- FastAPI -----------------------------------------------------------------
