@@ -152,6 +152,7 @@ class WebhookDelivery:
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
         self._inflight: dict[int, asyncio.Task[None]] = {}
+        self._cancelled: set[asyncio.Task[None]] = set()  # by a reset, still unwinding
         self._client: httpx.AsyncClient | None = None
         self._stopping = False
         self._generation = 0  # bumped by `reset`: older attempts record nothing
@@ -207,6 +208,8 @@ class WebhookDelivery:
         self._generation += 1
         for task in self._inflight.values():
             task.cancel()
+            self._cancelled.add(task)
+            task.add_done_callback(self._cancelled.discard)
         self._inflight.clear()
         _storage.set_meta(db, WEBHOOK_SECRET_META, primary)
         self._primary, self._previous, self._previous_until = primary, None, -math.inf
@@ -238,7 +241,7 @@ class WebhookDelivery:
     async def stop(self) -> None:
         """Stop the worker and cancel attempts in flight; queued events stay queued."""
         self._stopping = True
-        tasks = list(self._inflight.values())
+        tasks = [*self._inflight.values(), *self._cancelled]
         if self._task is not None:
             tasks.append(self._task)
         for task in tasks:
