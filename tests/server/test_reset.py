@@ -8,6 +8,7 @@ Waits on the real clock are hang guards or "nothing happens within a while" wind
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -489,3 +490,17 @@ def test_a_connected_server_can_be_reset(fresh_server: LocalServer) -> None:
         remote.reset()
         assert client.rooms.list().items == []
         assert remote.webhook_secret == fresh_server.webhook_secret != rotated
+
+
+def test_a_reset_logs_and_answers_no_secret(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    with LocalServer() as server:
+        start_secret = server.webhook_secret
+        rotated = server.rotate_webhook_secret()
+        answer = _dev(server, "POST", "/_dev/reset")
+        assert answer.status_code == 204
+        assert answer.content == b""
+        shown = caplog.text + repr(server) + repr(server._running_app()) + str(answer.headers)
+        for secret in (server.api_key, start_secret, rotated):
+            assert secret is not None
+            assert secret not in shown
