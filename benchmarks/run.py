@@ -96,7 +96,7 @@ REPORTED: list[str] = []
 
 
 def row(name: str, baseline: str, value: float, goal: str, ok: bool, unit: str = "x") -> None:
-    shown = f"{value:.2f}{unit}"
+    shown = f"{value:.2f}{unit}" if value >= 0.1 else f"{value:.3f}{unit}"
     ROWS.append((name, baseline, shown, goal, ok))
     print(f"  {name}: {shown} vs {baseline} (goal {goal}) {'PASS' if ok else 'MISS'}", flush=True)
 
@@ -478,6 +478,37 @@ def bench_server(quick: bool) -> None:
             )
 
 
+def bench_reset(quick: bool) -> None:
+    """`LocalServer.reset()` (after a room, a join and their events) against starting
+    and stopping a fresh `LocalServer`, which is what a test needing a clean server
+    would otherwise do."""
+    from baxcloud.testing import LocalServer
+
+    rounds, fresh_number, reset_number = (3, 2, 20) if quick else (5, 4, 50)
+    with LocalServer() as shared, shared.client() as client:
+
+        def reset_dirty_server() -> float:
+            spent = 0.0
+            for i in range(reset_number):
+                client.rooms.create(name=f"bench-{i}")
+                shared.join(client.tokens.create(room_name=f"bench-{i}", participant_identity="a"))
+                start = time.perf_counter()
+                shared.reset()
+                spent += time.perf_counter() - start
+            return spent / reset_number
+
+        def start_and_stop() -> float:
+            start = time.perf_counter()
+            for _ in range(fresh_number):
+                LocalServer().start().stop()
+            return (time.perf_counter() - start) / fresh_number
+
+        best = side_by_side(rounds, {"reset": reset_dirty_server, "fresh": start_and_stop})
+    ratio = best["reset"] / best["fresh"]
+    print(f"  reset {best['reset'] * 1000:.2f} ms, fresh start+stop {best['fresh'] * 1000:.1f} ms")
+    row("LocalServer.reset()", "fresh LocalServer start+stop", ratio, "<= 0.05x", ratio <= 0.05)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer iterations")
@@ -491,6 +522,7 @@ def main() -> int:
         bench_bulk,
         bench_memory,
         bench_server,
+        bench_reset,
     )
     for bench in benches:
         print(f"{bench.__name__}:", flush=True)
