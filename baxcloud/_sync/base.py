@@ -162,4 +162,7 @@ class SyncResource:
             raise _from_here(exc)  # noqa: B904 (the same error, traceback trimmed)
 
     def _page(self, pager: AsyncPager[T]) -> SyncPage[T]:
-        return SyncPage(page=self._client._run(pager), run=self._client._run)
+        try:
+            return SyncPage(page=self._client._bridge.run(pager), run=self._client._run)
+        except BaxCloudError as exc:
+            raise _from_here(exc)  # noqa: B904 (the same error, traceback trimmed)
