@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
@@ -83,11 +83,28 @@ def _demo(args: argparse.Namespace) -> int:
 
 class CommandParser(argparse.ArgumentParser):
     """A subcommand's parser: an unknown argument is reported with this command's
-    usage (`baxcloud rooms create ...`), not the top level's."""
+    usage (`baxcloud rooms create ...`), not the top level's.
+
+    `add_parser(..., complete=fn)` defers `fn(parser)`, which adds the parser's
+    own arguments and subcommands, until this parser is used: `baxcloud --help`
+    need not build the parsers of every command.
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        complete: Callable[[argparse.ArgumentParser], None] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self._complete = complete
 
     def parse_known_args(  # type: ignore[override]
         self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
     ) -> tuple[argparse.Namespace, list[str]]:
+        if self._complete is not None:
+            complete, self._complete = self._complete, None
+            complete(self)
         parsed, extras = super().parse_known_args(args, namespace)
         if extras:
             self.error(f"unrecognized arguments: {' '.join(extras)}")

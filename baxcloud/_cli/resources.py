@@ -501,17 +501,29 @@ def _common_options() -> argparse.ArgumentParser:
 
 
 def register(commands: Any) -> None:
-    """Add one subcommand per resource (and per action under it) to `commands`."""
-    common = _common_options()
+    """Add one subcommand per resource (and per action under it) to `commands`.
+
+    A resource's actions are added when its parser is first used (see
+    `main.CommandParser`).
+    """
     for resource_name, resource in RESOURCES.items():
-        resource_parser = commands.add_parser(
-            resource_name, help=_escape(resource.help), description=_escape(resource.help)
+        commands.add_parser(
+            resource_name,
+            help=_escape(resource.help),
+            description=_escape(resource.help),
+            complete=functools.partial(_add_actions, resource_name, resource),
         )
-        actions = resource_parser.add_subparsers(
-            dest="action", required=True, metavar="ACTION", title="actions"
-        )
-        for command in resource.commands:
-            _add_command(actions, common, resource_name, resource, command)
+
+
+def _add_actions(
+    resource_name: str, resource: Resource, resource_parser: argparse.ArgumentParser
+) -> None:
+    common = _common_options()
+    actions = resource_parser.add_subparsers(
+        dest="action", required=True, metavar="ACTION", title="actions"
+    )
+    for command in resource.commands:
+        _add_command(actions, common, resource_name, resource, command)
 
 
 def _add_command(
