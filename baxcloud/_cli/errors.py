@@ -117,8 +117,10 @@ def report_sdk_error(
     )
 
     if isinstance(exc, APIStatusError):
+        # People read the flag to fix; scripts (--json) get the API's own field names.
         details = [
-            (translate(_snake(d.field), names) if d.field else None, d.message) for d in exc.details
+            (d.field if as_json or not d.field else translate(_snake(d.field), names), d.message)
+            for d in exc.details
         ]
         return fail(
             prog,

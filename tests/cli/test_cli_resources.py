@@ -487,6 +487,13 @@ def test_api_validation_details_name_the_flag(cli: Run, client: BaxCloud) -> Non
     )
     assert_api_error(code, err, "validation_failed", "egress start")
     assert "error: --stream-urls[0]: must be an rtmp:// or rtmps:// URL" in err
+    code, _, err = cli(
+        "egress", "start", "--room-name", room, "--mode", "stream", "--stream-urls", "ftp://x",
+        "--json",
+    )  # fmt: skip
+    error = json.loads(err)["error"]
+    assert (code, error["code"], error["status"]) == (1, "validation_failed", 422)
+    assert error["details"][0]["field"] == "stream.urls[0]"  # scripts get the API's names
 
 
 def test_missing_api_key_names_the_flag_and_the_variable(
