@@ -504,7 +504,7 @@ def register(commands: Any) -> None:
     """Add one subcommand per resource (and per action under it) to `commands`.
 
     A resource's actions are added when its parser is first used (see
-    `main.CommandParser`).
+    `parsing.CommandParser`).
     """
     for resource_name, resource in RESOURCES.items():
         commands.add_parser(
