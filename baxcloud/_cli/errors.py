@@ -54,7 +54,6 @@ def translate(message: str, names: Mapping[str, str]) -> str:
     only where it starts the message, as the SDK's checks put it (`mode must be
     one of ...`), so that ordinary words elsewhere stay as they are.
     """
-
     for dotted in (name for name in names if "." in name):
         message = message.replace(dotted, names[dotted])
 

@@ -71,7 +71,7 @@ def run_command(
         call = getattr(getattr(client, resource_name), method_name)
         try:
             if command.output == "download":
-                result = _download(call, kwargs, args, prog)
+                result = _download(call, kwargs, args)
             else:
                 result = call(**kwargs)
             if command.output == "page" and not ("page" in kwargs or "limit" in kwargs):
@@ -90,7 +90,7 @@ def run_command(
     return 0
 
 
-def _download(call: Any, kwargs: dict[str, Any], args: argparse.Namespace, prog: str) -> Any:
+def _download(call: Any, kwargs: dict[str, Any], args: argparse.Namespace) -> Any:
     progress = None
     # A progress bar redraws one line with \r: only for a person at a terminal,
     # never into a log file or a pipe.
