@@ -469,6 +469,11 @@ def _escape(text: str) -> str:
     return text.replace("%", "%%")
 
 
+def _listed(sentence: str) -> str:
+    """A help sentence as a command list shows it, like `dev`'s: `list rooms, oldest first`."""
+    return _escape(sentence[:1].lower() + sentence[1:].removesuffix("."))
+
+
 def _common_options() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     group = common.add_argument_group("connection and output")
@@ -509,7 +514,7 @@ def register(commands: Any) -> None:
     for resource_name, resource in RESOURCES.items():
         commands.add_parser(
             resource_name,
-            help=_escape(resource.help),
+            help=_listed(resource.help),
             description=_escape(resource.help),
             complete=functools.partial(_add_actions, resource_name, resource),
         )
@@ -541,7 +546,7 @@ def _add_command(
     parser = actions.add_parser(
         command.name,
         parents=[common],
-        help=_escape(command.help),
+        help=_listed(command.help),
         description=_escape(description),
     )
     for arg in command.args:

@@ -555,7 +555,7 @@ def test_help_describes_the_commands_in_command_line_terms(cli: Run) -> None:
     assert "the same command resumes where it stopped" in " ".join(out.split())
     code, out, _ = cli("egress", "--help")
     assert "auto-config" in out
-    assert "Stop an egress" in out
+    assert "stop an egress; it ends, then completes" in out
     for resource in RESOURCES:
         _, out, _ = cli(resource, "--help")
         assert "Returns" not in out and "`" not in out.split("actions:")[0]
