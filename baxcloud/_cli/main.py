@@ -10,6 +10,7 @@ its handlers; tests/cli/test_cli_startup.py holds every command to that.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -153,6 +154,10 @@ def run(args: argparse.Namespace) -> int:
         return int(args.handler(args))
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `baxcloud rooms list | head`: the reader has had enough
+        # Python would fail again flushing stdout at exit; let it write nowhere.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -317,3 +317,19 @@ def test_demo_without_the_server_extra_says_how_to_install_it() -> None:
         "baxcloud demo: error: the local server needs the server extra: "
         "pip install 'baxcloud[server]'\n"
     )
+
+
+def test_a_reader_that_stops_early_gets_no_traceback(client: BaxCloud, env: dict[str, str]) -> None:
+    name = unique("pipe")
+    client.rooms.create(name=name)
+    proc = subprocess.Popen(
+        [str(SCRIPT), "rooms", "get", name],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # like `| head -0`: gone before the command prints
+    err = proc.stderr.read().decode()
+    assert proc.wait(WAIT) == 1
+    assert err == ""
