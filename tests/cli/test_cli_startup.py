@@ -3,6 +3,7 @@ real signals, against a real local server."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import pty
@@ -20,6 +21,7 @@ import pytest
 from helpers import unique
 
 from baxcloud import BaxCloud, Recording
+from baxcloud._cli.main import build_parser
 from baxcloud._cli.resources import RESOURCES
 from baxcloud.testing import LocalServer
 
@@ -76,6 +78,17 @@ def baxcloud_command(
 # ---- startup ----------------------------------------------------------------------------
 
 
+def top_level_commands() -> list[str]:
+    (commands,) = [
+        action
+        for action in build_parser()._actions
+        if isinstance(action, argparse._SubParsersAction)
+    ]
+    names = list(commands.choices)
+    assert {"dev", "demo", *RESOURCES} <= set(names)
+    return names
+
+
 def test_the_console_script_is_the_entry_point_outside_the_package() -> None:
     (script,) = entry_points(group="console_scripts", name="baxcloud")
     assert script.value == "_baxcloud_cli:main"
@@ -83,9 +96,9 @@ def test_the_console_script_is_the_entry_point_outside_the_package() -> None:
 
 
 def test_help_version_and_usage_errors_load_no_part_of_the_sdk() -> None:
-    argvs = [["--help"], ["--version"], ["dev", "--help"], ["demo", "--help"]]
+    argvs = [["--help"], ["--version"]]
+    argvs += [[name, "--help"] for name in top_level_commands()]  # any new one too
     for resource_name, resource in RESOURCES.items():
-        argvs.append([resource_name, "--help"])
         argvs += [[resource_name, command.name, "--help"] for command in resource.commands]
     argvs += [["rooms", "create", "--nmae", "x"], ["rooms"], ["nope"]]
     report = run_script(*argvs)
