@@ -116,6 +116,46 @@ def bench_import(quick: bool) -> None:
         print(f"  import {peer}: {peer_time * 1000:.1f} ms vs baxcloud {ours * 1000:.1f} ms")
 
 
+def bench_cli_startup(quick: bool) -> None:
+    """`baxcloud --help` against `import baxcloud`: each a fresh interpreter, wall time."""
+    root = Path(__file__).parent.parent
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "compileall",
+            "-q",
+            str(root / "baxcloud"),
+            str(root / "_baxcloud_cli.py"),
+        ],
+        check=True,
+    )
+    script = Path(sys.executable).with_name("baxcloud")
+
+    def timed(argv: list[str]) -> Callable[[], float]:
+        def run() -> float:
+            start = time.perf_counter()
+            subprocess.run(argv, stdout=subprocess.DEVNULL, check=True, env=env)
+            return time.perf_counter() - start
+
+        return run
+
+    best = side_by_side(
+        5 if quick else 15,
+        {
+            "help": timed([str(script), "--help"]),
+            "import": timed([sys.executable, "-c", "import baxcloud"]),
+        },
+    )
+    ratio = best["help"] / best["import"]
+    row("`baxcloud --help`", "`python -c 'import baxcloud'`", ratio, "<= 0.5x", ratio <= 0.5)
+    REPORTED.append(
+        f"baxcloud --help: {best['help'] * 1000:.0f} ms, "
+        f"python -c 'import baxcloud': {best['import'] * 1000:.0f} ms"
+    )
+
+
 def bench_tokens(quick: bool) -> None:
     import jwt
 
@@ -515,6 +555,7 @@ def main() -> int:
     args = parser.parse_args()
     benches = (
         bench_import,
+        bench_cli_startup,
         bench_tokens,
         bench_webhooks,
         bench_async_overhead,
