@@ -13,7 +13,7 @@ import threading
 import time
 import traceback
 import warnings
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 from pathlib import Path
@@ -203,13 +203,13 @@ def test_no_thread_is_left_behind(server: LocalServer) -> None:
     deadline = time.monotonic() + 10
     while threading.active_count() > before and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert threading.active_count() == before
+    assert threading.active_count() == before, [t.name for t in threading.enumerate()]
 
 
 def test_unused_client_starts_no_thread(server: LocalServer) -> None:
     before = threading.active_count()
     clients = [server.client() for _ in range(10)]
-    assert threading.active_count() == before
+    assert threading.active_count() == before, [t.name for t in threading.enumerate()]
     for c in clients:
         c.close()
 
@@ -254,14 +254,36 @@ async def test_portal_threads_are_not_left_behind(server: LocalServer) -> None:
     for _ in range(10):
         dropped = server.client()
         dropped.rooms.list()
-        assert threading.active_count() == before + 1
+        assert threading.active_count() == before + 1, [t.name for t in threading.enumerate()]
         del dropped
         gc.collect()
     for _ in range(200):  # portal threads stop as their clients are collected
         if threading.active_count() == before:
             break
         await anyio.sleep(0.05)
-    assert threading.active_count() == before
+    assert threading.active_count() == before, [t.name for t in threading.enumerate()]
+
+
+def test_an_async_generator_a_call_leaves_unfinished_is_closed_before_it_returns(
+    server: LocalServer,
+) -> None:
+    """Its finalizer schedules `aclose()` on the thread's loop, which may never run again."""
+    closed: list[bool] = []
+
+    async def numbers() -> AsyncIterator[int]:
+        try:
+            yield 1
+            yield 2
+        finally:
+            closed.append(True)
+
+    async def leave_unfinished() -> None:
+        async for _ in numbers():
+            break  # like a download that stops reading httpx's body iterator early
+
+    with server.client() as client:
+        client._bridge.run(leave_unfinished())
+        assert closed == [True]
 
 
 def test_threads_share_one_pool_and_each_thread_loop_closes_with_its_thread(

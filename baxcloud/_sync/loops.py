@@ -61,6 +61,31 @@ class ThreadLoops:
             elif not task.cancelled():
                 task.exception()  # retrieved: asyncio need not log it
             raise
+        finally:
+            if loop._ready:  # type: ignore[attr-defined]
+                _run_what_is_left(loop)
+
+
+def _run_what_is_left(loop: asyncio.AbstractEventLoop) -> None:
+    """Run the work a call left scheduled: the loop may never run again.
+
+    An async generator that a call leaves unfinished (httpx's body iterators, when
+    a download stops reading early) is closed by a task that its finalizer
+    schedules on the loop; closed unrun with the loop, its `aclose()` is never
+    awaited (Python 3.14 warns of it).
+    """
+    for _ in range(_ROUNDS_LEFT):
+        if not loop._ready:  # type: ignore[attr-defined]
+            return
+        with contextlib.suppress(Exception):
+            loop.run_until_complete(_checkpoint())
+
+
+_ROUNDS_LEFT = 10
+
+
+async def _checkpoint() -> None:
+    pass
 
 
 class _ThreadLoop:
