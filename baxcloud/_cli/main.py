@@ -151,7 +151,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def run(args: argparse.Namespace) -> int:
     """Run a parsed command; its exit status."""
     try:
-        return int(args.handler(args))
+        status = int(args.handler(args))
+        # Output still buffered fails here, not when Python flushes stdout at exit
+        # (which Python 3.13+ reports, exiting 120).
+        sys.stdout.flush()
+        return status
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `baxcloud rooms list | head`: the reader has had enough
