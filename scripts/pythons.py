@@ -12,7 +12,8 @@ what it was made from changes (the package list, pyproject.toml).
 
 Each run mounts the checkout at /src, /proc and /dev in a mount namespace of its
 own (`unshare`), so nothing stays mounted after it and concurrent runs from
-different checkouts do not meet. `nox -s tests -p 3.15` calls this script.
+different checkouts do not meet; one that needs the venv rebuilt (another
+pyproject.toml) waits for the runs using it. `nox -s tests -p 3.15` calls this script.
 
 Environment: BAXCLOUD_PYTHONS_CACHE (default ~/.cache/baxcloud-pythons),
 BAXCLOUD_PYTHONS_MIRROR (default http://deb.debian.org/debian).
@@ -55,9 +56,14 @@ def main() -> int:
     args = parser.parse_args()
     if os.geteuid() != 0:
         parser.error("must run as root (debootstrap, mount and chroot need it)")
-    with _locked():
-        venv = prepare(args.python)
-    return run_in_chroot([f"{venv}/bin/python", "-m", "pytest", *args.pytest_args])
+    while True:
+        with _locked(fcntl.LOCK_EX):
+            venv = prepare(args.python)
+            built = _built(args.python)
+        # Runs share what is built; a run from a checkout that needs it rebuilt waits.
+        with _locked(fcntl.LOCK_SH):
+            if _built(args.python) == built:  # not rebuilt for another checkout meanwhile
+                return run_in_chroot([f"{venv}/bin/python", "-m", "pytest", *args.pytest_args])
 
 
 def prepare(version: str) -> str:
@@ -152,10 +158,12 @@ def _missing_wheel(pip_stderr: str) -> str | None:
 def _pure_python_wheel(requirement: str, wheels: Path) -> None:
     """Build a wheel from a pure-Python sdist (with this machine's Python)."""
     _step(f"no wheel for {requirement}: building one from its source")
+    name = re.match(r"[A-Za-z0-9._-]+", requirement)
+    assert name is not None
     with tempfile.TemporaryDirectory() as out:
         subprocess.run(
-            [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-binary=:all:",
-             "-w", out, requirement],
+            [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
+             f"--no-binary={name.group()}", "-w", out, requirement],
             check=True,
         )  # fmt: skip
         for wheel in Path(out).glob("*.whl"):
@@ -165,7 +173,7 @@ def _pure_python_wheel(requirement: str, wheels: Path) -> None:
 
 
 def _venv(version: str, requirements: list[str], wheels: Path) -> str:
-    venv = f"/opt/venv-{version}"
+    venv = _venv_path(version)
     wanted = (REPO / "pyproject.toml").read_text() + (wheels / STAMP).read_text()
     if _stamp(ROOT / venv.lstrip("/")) == wanted:
         return venv
@@ -181,6 +189,16 @@ def _venv(version: str, requirements: list[str], wheels: Path) -> str:
             raise SystemExit(f"failed in the chroot: {shlex.join(cmd)}")
     (ROOT / venv.lstrip("/") / STAMP).write_text(wanted)
     return venv
+
+
+def _venv_path(version: str) -> str:
+    return f"/opt/venv-{version}"
+
+
+def _built(version: str) -> tuple[str | None, ...]:
+    """What the chroot, the wheelhouse and the venv for `version` were made from."""
+    venv = ROOT / _venv_path(version).lstrip("/")
+    return _stamp(ROOT), _stamp(CACHE / "wheels" / version), _stamp(venv)
 
 
 # ---- running in the chroot --------------------------------------------------------
@@ -221,11 +239,11 @@ def _stamp(directory: Path) -> str | None:
 
 
 @contextlib.contextmanager
-def _locked() -> Iterator[None]:
-    """One run at a time builds the cache (runs from other checkouts wait)."""
+def _locked(how: int) -> Iterator[None]:
+    """The cache's lock: exclusive to build, shared to run."""
     CACHE.mkdir(parents=True, exist_ok=True)
     with open(CACHE / "lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+        fcntl.flock(lock, how)
         yield
 
 
