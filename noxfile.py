@@ -7,6 +7,7 @@ these sessions. Versions come from pyproject.toml (ruff's pin is its `lint` extr
 from __future__ import annotations
 
 import shutil
+import subprocess
 from pathlib import Path
 
 import nox
@@ -28,15 +29,25 @@ PYTHONS = ["3.11", "3.13", "3.14", "3.15"]
 def tests(session: nox.Session) -> None:
     """The test suite against the local server (as README and CI run it)."""
     python = str(session.python)
-    if shutil.which(f"python{python}") is None:
+    interpreter = _runs_here(f"python{python}")
+    if interpreter is None:
         session.run("python3", "scripts/pythons.py", python, "-q", *session.posargs)
         return
     venv = Path(".nox", f"tests-{python.replace('.', '-')}")
     if not venv.exists():
-        session.run(f"python{python}", "-m", "venv", str(venv))
+        session.run(interpreter, "-m", "venv", str(venv))
     bin_python = str(venv / "bin" / "python")
     session.run(bin_python, "-m", "pip", "install", "-q", "-e", ".[test]")
     session.run(bin_python, "-m", "pytest", "-q", *session.posargs)
+
+
+def _runs_here(command: str) -> str | None:
+    """The command's path if it runs here (pyenv's shim for a version not selected does not)."""
+    path = shutil.which(command)
+    if path is None:
+        return None
+    runs = subprocess.run([path, "-c", ""], capture_output=True)  # noqa: S603
+    return path if runs.returncode == 0 else None
 
 
 @nox.session(python="3.11")
