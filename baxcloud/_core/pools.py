@@ -181,9 +181,12 @@ def reclaim_orphaned_connections(client: httpx.AsyncClient) -> None:
     up; if that request then times out or is cancelled before it starts using the
     connection, the connection stays in the pool unopened, never reusable and
     never closed, and holds its slot for good: enough of them and every later call
-    fails with PoolTimeout (encode/httpcore#1093). Called after a failed send, this
-    marks such connections failed, so the pool drops them at its next request.
-    It reads httpcore's internals defensively and does nothing if they change.
+    fails with PoolTimeout (encode/httpcore#1093). Likewise a request cancelled
+    just after its connection opened, before the request took it: the connection
+    stays open in state NEW, never reused, never closed. Called after a failed
+    send, this marks the first kind failed and the second expired, so the pool
+    drops (and closes) them at its next request. It reads httpcore's internals
+    defensively and does nothing if they change.
     """
     transports = [getattr(client, "_transport", None), *getattr(client, "_mounts", {}).values()]
     for transport in transports:
@@ -194,9 +197,14 @@ def reclaim_orphaned_connections(client: httpx.AsyncClient) -> None:
             continue
         in_use = {id(getattr(request, "connection", None)) for request in requests}
         for connection in connections:
-            if (
-                id(connection) not in in_use
-                and getattr(connection, "_connection", True) is None
-                and getattr(connection, "_connect_failed", None) is False
-            ):
+            if id(connection) in in_use:
+                continue
+            opened = getattr(connection, "_connection", True)
+            if opened is None and getattr(connection, "_connect_failed", None) is False:
                 connection._connect_failed = True
+            elif (
+                getattr(getattr(opened, "_state", None), "name", None) == "NEW"
+                and getattr(opened, "_request_count", None) == 0
+                and hasattr(opened, "_expire_at")
+            ):
+                opened._expire_at = 0.0  # has_expired(): the pool closes it
