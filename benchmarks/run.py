@@ -219,8 +219,10 @@ def bench_async_overhead(quick: bool) -> None:
 @contextlib.contextmanager
 def dev_server() -> Iterator[Any]:
     """`baxcloud dev` in its own process, so that it does not share our GIL."""
+    from baxcloud._cli.dev import parse_export_line
+
     proc = subprocess.Popen(
-        [sys.executable, "-m", "baxcloud", "dev", "--port", "0"],
+        [sys.executable, "-m", "baxcloud", "dev", "--port", "0", "--quiet"],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -231,9 +233,9 @@ def dev_server() -> Iterator[Any]:
             line = proc.stdout.readline()
             if not line:
                 raise RuntimeError("baxcloud dev exited early")
-            if line.startswith("  BAXCLOUD_"):
-                key, _, value = line.strip().partition("=")
-                settings[key] = value
+            setting = parse_export_line(line)
+            if setting is not None:
+                settings[setting[0]] = setting[1]
         from baxcloud.testing import LocalServer
 
         yield LocalServer.connect(

@@ -12,6 +12,7 @@ from pathlib import Path
 from types import ModuleType
 
 import baxcloud
+from baxcloud._cli.dev import parse_export_line
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -148,9 +149,9 @@ def test_dev_server_prints_working_credentials(tmp_path: Path) -> None:
         while len(settings) < 3:
             line = proc.stdout.readline()
             assert line, "dev server exited early"
-            if "=" in line and line.strip().startswith("BAXCLOUD_"):
-                key, _, value = line.strip().partition("=")
-                settings[key] = value
+            setting = parse_export_line(line)
+            if setting is not None:
+                settings[setting[0]] = setting[1]
         client = baxcloud.BaxCloud(
             api_key=settings["BAXCLOUD_API_KEY"], base_url=settings["BAXCLOUD_BASE_URL"]
         )
