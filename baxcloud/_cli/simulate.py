@@ -91,9 +91,13 @@ def _explain(exc: Exception, base_url: str) -> str:
     if isinstance(exc, APIResponseValidationError):
         return not_local
     if isinstance(exc, APIStatusError):
-        if exc.status_code in (404, 405) and exc.code in ("not_found", "method_not_allowed"):
+        # The local server says which thing is missing (`room_not_found`, ...); a bare
+        # 404 or 405 means the endpoint itself is not there.
+        if exc.status_code == 404 and exc.code.endswith("_not_found"):
+            return exc.message
+        if exc.status_code in (404, 405):
             return not_local
-        return exc.message if exc.status_code == 404 else str(exc)
+        return str(exc)
     return str(exc)
 
 

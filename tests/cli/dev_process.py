@@ -105,11 +105,12 @@ def start(dev: list[Dev], tmp: pathlib.Path, *args: str) -> Dev:
 
 class Receiver:
     """A webhook endpoint on loopback answering each POST with the next of `statuses`
-    (the last one repeats); it keeps the bodies it received."""
+    (the last one repeats); it keeps what it received."""
 
     def __init__(self, *statuses: int) -> None:
         self._statuses = list(statuses or (204,))
         self.bodies: list[bytes] = []
+        self.headers: list[dict[str, str]] = []
         self._lock = threading.Lock()
         receiver = self
 
@@ -118,6 +119,7 @@ class Receiver:
                 body = self.rfile.read(int(self.headers.get("content-length", 0)))
                 with receiver._lock:
                     receiver.bodies.append(body)
+                    receiver.headers.append(dict(self.headers.items()))
                     status = receiver._statuses[0]
                     if len(receiver._statuses) > 1:
                         receiver._statuses.pop(0)
