@@ -108,7 +108,7 @@ def test_demo_runs_against_an_embedded_server() -> None:
     out = result.stdout
     for expected in (
         "Started an embedded local BaxCloud server",
-        "created 'team-standup'",
+        "created 'team-standup-",
         "Room Host (host-1) joined",
         "Viewer (viewer-42) joined",
         "verified viewer token: can_publish=False",
