@@ -217,33 +217,50 @@ def bench_async_overhead(quick: bool) -> None:
 
 
 @contextlib.contextmanager
-def dev_server() -> Iterator[Any]:
-    """`baxcloud dev` in its own process, so that it does not share our GIL."""
+def dev_server(*, log: bool = False) -> Iterator[Any]:
+    """`baxcloud dev` in its own process, so that it does not share our GIL.
+
+    Quiet unless `log`; its output goes to a file, as a terminal would take it (a pipe
+    nobody reads would block it).
+    """
+    import tempfile
+
     from baxcloud._cli.dev import parse_export_line
 
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "baxcloud", "dev", "--port", "0", "--quiet"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        settings: dict[str, str] = {}
-        while len(settings) < 3:
-            line = proc.stdout.readline()
-            if not line:
-                raise RuntimeError("baxcloud dev exited early")
-            setting = parse_export_line(line)
-            if setting is not None:
-                settings[setting[0]] = setting[1]
-        from baxcloud.testing import LocalServer
-
-        yield LocalServer.connect(
-            settings["BAXCLOUD_BASE_URL"], api_key=settings["BAXCLOUD_API_KEY"]
+    with tempfile.TemporaryFile("w+") as out:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "baxcloud",
+                "dev",
+                "--port",
+                "0",
+                *(() if log else ("--quiet",)),
+            ],
+            stdout=out,
+            text=True,
         )
-    finally:
-        proc.terminate()
-        proc.wait(10)
+        try:
+            settings: dict[str, str] = {}
+            deadline = time.monotonic() + 60
+            while len(settings) < 3:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("baxcloud dev did not start")
+                time.sleep(0.05)
+                out.seek(0)
+                for line in out.read().splitlines():
+                    setting = parse_export_line(line)
+                    if setting is not None:
+                        settings[setting[0]] = setting[1]
+            from baxcloud.testing import LocalServer
+
+            yield LocalServer.connect(
+                settings["BAXCLOUD_BASE_URL"], api_key=settings["BAXCLOUD_API_KEY"]
+            )
+        finally:
+            proc.terminate()
+            proc.wait(10)
 
 
 def bench_loopback(quick: bool) -> None:
@@ -480,6 +497,28 @@ def bench_server(quick: bool) -> None:
             )
 
 
+def bench_dev_log(quick: bool) -> None:
+    """`baxcloud dev`'s request log: a logged server against a --quiet one, same requests."""
+    number = 100 if quick else 500
+    with dev_server(log=True) as logged, dev_server() as quiet:
+        clients = {}
+        for name, server in (("logged", logged), ("quiet", quiet)):
+            http = httpx.Client(
+                base_url=server.base_url, headers={"Authorization": f"Bearer {server.api_key}"}
+            )
+            http.post("/v1/rooms", json={"name": "bench"}).raise_for_status()
+            clients[name] = http
+
+        def run(http: httpx.Client) -> Callable[[], float]:
+            return lambda: best_of(1, number, lambda: http.get("/v1/rooms/bench?limit=1"))
+
+        best = side_by_side(5, {name: run(http) for name, http in clients.items()})
+        for http in clients.values():
+            http.close()
+    ratio = best["logged"] / best["quiet"]
+    row("dev server request log", "baxcloud dev --quiet", ratio, "<= 1.10x", ratio <= 1.10)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer iterations")
@@ -493,6 +532,7 @@ def main() -> int:
         bench_bulk,
         bench_memory,
         bench_server,
+        bench_dev_log,
     )
     for bench in benches:
         print(f"{bench.__name__}:", flush=True)

@@ -304,3 +304,19 @@ def test_a_port_in_use_is_one_line_suggesting_another(tmp_path: pathlib.Path) ->
     # It let go of its data directory on the way out.
     with LocalServer(data_dir=data) as server, server.client() as client:
         assert client.rooms.list().items == []
+
+
+def test_a_logged_target_or_endpoint_shows_no_secret_and_no_terminal_control() -> None:
+    from baxcloud._server._access_log import shown_target, shown_url
+
+    assert shown_target(b"/v1/rooms/%1b%5b2J", b"") == "/v1/rooms/\\x1b[2J"
+    stream = shown_target(b"/v1/egress/rtmp%3A%2F%2Fhost%2Fapp%2FSTREAMKEY", b"")
+    assert "STREAMKEY" not in stream and stream.startswith("/v1/egress/rtmp://host/app/")
+    jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbm4ifQ.c2lnbmF0dXJl"
+    assert shown_target(b"/v1/rooms", f"roomName={jwt}&x=1".encode()) == (
+        "/v1/rooms?roomName=<token>&x=****"
+    )
+    assert shown_target(b"/v1/rooms", b"roomName=a+b&limit=") == "/v1/rooms?roomName=a b&limit="
+    assert shown_url("https://h.example/hooks/in") == "https://h.example/hooks/in"
+    assert shown_url("https://u:pw@h.example/in?t=1#frag") == "https://u:****@h.example/in?****"
+    assert shown_url("https://whsec_abc@h.example/") == "https://whsec_****:****@h.example/"
