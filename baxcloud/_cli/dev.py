@@ -8,6 +8,7 @@ lines and `#` comments) so that it can be pasted into a shell as it is.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shlex
 import sys
 from pathlib import Path
@@ -40,7 +41,8 @@ def parse_export_line(line: str) -> tuple[str, str] | None:
 
 
 def _say(line: str) -> None:
-    print(line, flush=True)
+    with contextlib.suppress(OSError):  # stdout went away (`baxcloud dev | head`): serve on
+        print(line, flush=True)
 
 
 def _heading(args: argparse.Namespace, base_url: str, app: LocalBaxCloudApp) -> list[str]:
