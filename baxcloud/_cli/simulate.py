@@ -19,7 +19,6 @@ if TYPE_CHECKING:
 
 TRACK_KINDS = ("audio", "video", "data")
 TRACK_SOURCES = ("camera", "microphone", "screen_share", "screen_share_audio", "unknown")
-PROG = "baxcloud simulate"
 
 
 class _Failed(Exception):
@@ -105,10 +104,11 @@ def _run(action: Callable[[LocalServer, argparse.Namespace], list[str]], args: A
     from .._core.errors import BaxCloudError
     from ..testing import LocalServer
 
+    prog = f"baxcloud simulate {args.action}"
     base_url = args.base_url or os.environ.get("BAXCLOUD_BASE_URL")
     if not base_url:
         print(
-            f"{PROG}: error: no server: set BAXCLOUD_BASE_URL (and BAXCLOUD_API_KEY) to what "
+            f"{prog}: error: no server: set BAXCLOUD_BASE_URL (and BAXCLOUD_API_KEY) to what "
             "`baxcloud dev` printed, or pass --base-url",
             file=sys.stderr,
         )
@@ -116,12 +116,12 @@ def _run(action: Callable[[LocalServer, argparse.Namespace], list[str]], args: A
     try:
         server = LocalServer.connect(base_url, api_key=args.api_key)
     except BaxCloudError as exc:  # no API key, or a malformed one, or a bad URL
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        print(f"{prog}: error: {exc}", file=sys.stderr)
         return 2
     try:
         lines = action(server, args)
     except BaxCloudError as exc:
-        print(f"{PROG}: error: {_explain(exc, server.base_url)}", file=sys.stderr)
+        print(f"{prog}: error: {_explain(exc, server.base_url)}", file=sys.stderr)
         return 1
     finally:
         server.stop()
@@ -139,8 +139,18 @@ def _add(
     parser: argparse.ArgumentParser = actions.add_parser(
         name, help=help_text, description=help_text
     )
-    parser.add_argument("--room", required=True, metavar="NAME", help="the room's name")
-    parser.add_argument("--identity", required=True, metavar="ID", help="the participant")
+    # Also under the SDK's parameter names, as the resource commands take them.
+    parser.add_argument(
+        "--room", "--room-name", dest="room", required=True, metavar="NAME", help="the room"
+    )
+    parser.add_argument(
+        "--identity",
+        "--participant-identity",
+        dest="identity",
+        required=True,
+        metavar="ID",
+        help="the participant",
+    )
     parser.add_argument(
         "--base-url", help="the local server (default: BAXCLOUD_BASE_URL, as `baxcloud dev` prints)"
     )
@@ -173,7 +183,9 @@ def register(commands: Any) -> None:
         "(the room is created if needed)",
         _join,
     )
-    join.add_argument("--name", default=None, metavar="NAME", help="display name")
+    join.add_argument(
+        "--name", "--participant-name", dest="name", metavar="NAME", help="display name"
+    )
     _add(actions, "leave", "disconnect a participant, as if its client left", _leave)
     publish = _add(actions, "publish", "publish tracks for a joined participant", _publish)
     publish.add_argument(

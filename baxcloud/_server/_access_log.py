@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote
 
@@ -40,13 +39,12 @@ _second: list[Any] = [None, ""]  # the last whole second formatted, and its text
 
 
 def timestamp() -> str:
-    """Now, in the CLI's time format (ISO 8601 with its zone), to the millisecond."""
+    """Now as the CLI's tables show times (ISO 8601 in UTC, `Z`), to the millisecond."""
     now = time.time()
     second = int(now)
     if second != _second[0]:  # formatting costs more than a request's other log work
-        text = datetime.fromtimestamp(second, UTC).isoformat()
-        _second[:] = [second, text[: -len("+00:00")]]
-    return f"{_second[1]}.{int((now - second) * 1000):03d}+00:00"
+        _second[:] = [second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))]
+    return f"{_second[1]}.{int((now - second) * 1000):03d}Z"
 
 
 def _printable(text: str) -> str:

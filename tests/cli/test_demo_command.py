@@ -12,7 +12,7 @@ from cli.dev_process import WAIT, Dev, start
 
 from baxcloud.testing import LocalServer
 
-ISO_TIME = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00"
+ISO_TIME = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
 
 
 def run_demo(server: Dev) -> str:

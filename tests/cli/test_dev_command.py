@@ -22,7 +22,7 @@ from baxcloud.testing import LocalServer
 EVERY_INTERFACE = "0.0.0.0"  # noqa: S104 (what these tests are about)
 # time method target status duration request-id
 REQUEST_LINE = re.compile(
-    r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00) (\S+) (\S+) (\d{3}|dropped) "
+    r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) (\S+) (\S+) (\d{3}|dropped) "
     r"(\d+\.\d) ms (req_\w+)$"
 )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+import re
 import socket
 import subprocess
 import sys
@@ -13,7 +14,7 @@ from cli.dev_process import WAIT, Dev, Receiver, start
 from baxcloud import webhooks
 from baxcloud._server import generate_api_key
 
-ERROR = "baxcloud simulate: error: "
+ERROR = re.compile(r"baxcloud simulate (join|leave|publish|unpublish): error: ")
 JOIN = ("join", "--room", "r", "--identity", "i")
 
 
@@ -46,8 +47,10 @@ def failure(*args: str, env: dict[str, str] | None = None, code: int = 1) -> str
     result = simulate(*args, env=env)
     assert result.returncode == code and result.stdout == "", result
     lines = result.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith(ERROR), lines
-    return lines[0][len(ERROR) :]
+    assert len(lines) == 1, lines
+    prefix = ERROR.match(lines[0])
+    assert prefix is not None and prefix.group(1) == args[0], lines
+    return lines[0][prefix.end() :]
 
 
 def test_participants_join_publish_unpublish_and_leave_with_their_webhooks(
@@ -158,3 +161,7 @@ def test_clear_errors_naming_what_is_wrong(
     flags = ("--base-url", base_url, "--api-key", api_key)
     [line] = ok("join", "--room", "flags", "--identity", "cy", *flags, env={})
     assert line.startswith("cy joined room 'flags' as PA_")
+    # The SDK's parameter names work too, as in `baxcloud tokens create`.
+    sdk_names = ("--room-name", "flags", "--participant-identity", "di", "--participant-name", "Di")
+    [line] = ok("join", *sdk_names, env=env)
+    assert line.startswith("di (Di) joined room 'flags' as PA_")
