@@ -18,7 +18,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from functools import cached_property
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 import anyio.lowlevel
@@ -39,9 +39,13 @@ from .errors import (
     RateLimitError,
     status_error_class,
 )
+from .http_backend import adapted_async_client, check_http_client, check_proxy
 from .log import logger, redact
 from .options import NOT_GIVEN, OPTION_NAMES, RequestOptions, TimeoutTypes, resolve_timeout
 from .pools import DEADLINE, HTTPPools, reclaim_orphaned_connections
+
+if TYPE_CHECKING:
+    import httpx2
 
 T = TypeVar("T")
 
@@ -77,15 +81,16 @@ class AsyncAPIClient:
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         webhook_secret: str | None = None,
         default_headers: Mapping[str, str] | None = None,
-        http_client: httpx.AsyncClient | None = None,
+        http_client: httpx.AsyncClient | httpx2.AsyncClient | None = None,
+        proxy: str | httpx.URL | httpx.Proxy | None = None,
     ) -> None:
         key = api_key if api_key is not None else os.environ.get("BAXCLOUD_API_KEY")
         if key is None:
             raise BaxCloudError(
                 "no API key: pass api_key= or set the BAXCLOUD_API_KEY environment variable"
             )
-        if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
-            raise TypeError("http_client must be an httpx.AsyncClient")
+        check_http_client(http_client, blocking_allowed=False)
+        checked_proxy = check_proxy(proxy, http_client)
         self._api_key = parse_api_key(key)
         url = base_url if base_url is not None else os.environ.get("BAXCLOUD_BASE_URL")
         self._configure(
@@ -100,7 +105,9 @@ class AsyncAPIClient:
             if webhook_secret is not None
             else os.environ.get("BAXCLOUD_WEBHOOK_SECRET")
         )
-        self._http = HTTPPools(http_client)
+        self._http = HTTPPools(
+            None if http_client is None else adapted_async_client(http_client), checked_proxy
+        )
 
     def _configure(
         self,
