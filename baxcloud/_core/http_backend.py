@@ -141,6 +141,8 @@ def _httpx_errors(request: httpx.Request) -> Iterator[None]:
 
 def _response(foreign: Any, request: httpx.Request, stream: Any) -> httpx.Response:
     """The user's response as an `httpx.Response`; `stream` yields its raw (encoded) body."""
+    if foreign.is_stream_consumed:  # built whole in memory (a mock transport, for one)
+        stream = httpx.ByteStream(foreign.content)
     extensions = {
         key: foreign.extensions[key]
         for key in ("http_version", "reason_phrase")
