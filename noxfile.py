@@ -64,5 +64,5 @@ def generate(session: nox.Session) -> None:
 @nox.session(python="3.11")
 def bench(session: nox.Session) -> None:
     """Benchmarks: ratios against raw httpx and peers, measured in one run."""
-    session.install("-e", ".[server]", "livekit-api", "standardwebhooks")
+    session.install("-e", ".[server]", "livekit-api", "standardwebhooks", "httpx-aiohttp")
     session.run("python", "benchmarks/run.py", *session.posargs)

@@ -211,6 +211,49 @@ async def test_httpx2_retries_and_max_response_bytes(kind: str) -> None:
         await close_user_client(http)
 
 
+# ---- httpx over aiohttp -----------------------------------------------------------
+
+
+async def test_aiohttp_http_client_behaves_as_the_default(server: LocalServer) -> None:
+    name = unique("aiohttp")
+    async with (
+        baxcloud.aiohttp_http_client() as http,
+        server.async_client(http_client=http) as client,
+    ):
+        assert http.follow_redirects is False
+        assert (await client.rooms.create(name=name)).name == name
+        rooms = await asyncio.gather(*(client.rooms.get(name) for _ in range(20)))
+        assert {room.name for room in rooms} == {name}
+        with pytest.raises(NotFoundError):
+            await client.rooms.get(unique("missing"))
+    big = b'{"name":"' + b"x" * 5000 + b'"}'
+    with hostile_server(trickle(ROOM_JSON, every=0.1)) as hostile:
+        async with (
+            baxcloud.aiohttp_http_client() as http,
+            AsyncBaxCloud(
+                api_key=API_KEY, base_url=hostile.base_url, http_client=http, max_retries=0
+            ) as client,
+        ):
+            with pytest.raises(APITimeoutError):
+                await client.rooms.get("r", timeout=0.3)
+            hostile.reply = respond(200, big)
+            with pytest.raises(APIResponseValidationError, match="max_response_bytes=1000"):
+                await client.with_options(max_response_bytes=1000).rooms.get("r")
+            hostile.reply = lambda conn: None  # hangs up without an answer
+            with pytest.raises(APIConnectionError) as hung_up:
+                await client.rooms.get("r")
+            assert not isinstance(hung_up.value, APITimeoutError)
+    with socket_closed_port() as port:
+        async with (
+            baxcloud.aiohttp_http_client() as http,
+            AsyncBaxCloud(
+                api_key=API_KEY, base_url=f"http://127.0.0.1:{port}", http_client=http
+            ) as client,
+        ):
+            with pytest.raises(APIConnectionError, match="connection refused"):
+                await client.rooms.get("r", max_retries=0)
+
+
 # ---- proxies -----------------------------------------------------------------------
 
 
