@@ -9,6 +9,7 @@ keep them.
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import weakref
@@ -38,6 +39,7 @@ def use_httpx2_clients(monkeypatch: pytest.MonkeyPatch) -> None:
     real_init, real_attach = AsyncAPIClient.__init__, SyncAPIClient._attach
     real_aclose, real_stop = HTTPPools.aclose, SyncBridge.stop
 
+    @functools.wraps(real_init)
     def init(self: AsyncAPIClient, **settings: Any) -> None:
         own = None
         if not getattr(_building_blocking, "on", False) and _sdk_would_pool(settings):
@@ -46,6 +48,7 @@ def use_httpx2_clients(monkeypatch: pytest.MonkeyPatch) -> None:
         if own is not None:
             async_clients[self._http] = own
 
+    @functools.wraps(real_attach)
     def attach(self: SyncAPIClient, factory: Any, **settings: Any) -> None:
         own = None
         if _sdk_would_pool(settings):

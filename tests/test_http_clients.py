@@ -76,10 +76,12 @@ async def test_a_users_client_sends_every_call_with_its_hooks_and_headers(
         room = await resolve(client.rooms.create(name=name))
         assert room.name == name
         assert name in [r.name async for r in _items(await resolve(client.rooms.list()))]
+        missing = unique("missing")
         with pytest.raises(NotFoundError):
-            await resolve(client.rooms.get(unique("missing")))
-    assert seen[:2] == ["POST /v1/rooms mine", "GET /v1/rooms mine"]
-    assert seen[2].startswith("GET /v1/rooms/users-client") or seen[2].startswith("GET /v1/rooms/")
+            await resolve(client.rooms.get(missing))
+    assert seen[0] == "POST /v1/rooms mine"
+    assert set(seen[1:-1]) == {"GET /v1/rooms mine"}  # the list's pages
+    assert seen[-1] == f"GET /v1/rooms/{missing} mine"
     assert not http.is_closed  # the SDK never closes a client it did not create
     await close_user_client(http)
 
@@ -133,6 +135,19 @@ async def test_a_blocking_client_serves_calls_made_inside_a_running_loop(
     assert len(threads) == 5
     assert threading.current_thread().name not in threads  # sent off the caller's loop
     http.close()
+
+
+async def test_the_portals_worker_threads_end_with_the_client(server: LocalServer) -> None:
+    before = set(threading.enumerate())
+    with httpx.Client() as http:
+        with BaxCloud(**server_settings(server), http_client=http) as client:
+            client.rooms.list()  # this test's loop is running: through the portal
+            started = [t for t in threading.enumerate() if t not in before]
+            assert sorted(t.name for t in started) == ["AnyIO worker thread", "baxcloud-portal"]
+        for thread in started:
+            thread.join(30)
+            assert not thread.is_alive()
+        assert not http.is_closed
 
 
 def _record_thread(threads: list[str]) -> Any:

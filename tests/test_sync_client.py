@@ -253,6 +253,7 @@ def test_client_works_in_a_forked_child(server: LocalServer) -> None:
         assert client.rooms.get(name).name == name  # the parent's client still works
 
 
+@pytest.mark.sdk_pool  # a user's blocking client adds worker threads (test_http_clients.py)
 async def test_portal_threads_are_not_left_behind(server: LocalServer) -> None:
     # Inside a running loop, blocking calls go through a portal thread per client.
     gc.collect()
@@ -331,6 +332,7 @@ def test_a_users_http_client_stays_on_one_loop(server: LocalServer) -> None:
     assert http.is_closed
 
 
+@pytest.mark.sdk_pool  # a user's blocking client adds worker threads (test_http_clients.py)
 async def test_calls_from_a_running_loop_go_through_the_portal(server: LocalServer) -> None:
     before = set(threading.enumerate())
     with server.client() as client:

@@ -74,14 +74,28 @@ class BlockingTransport(httpx.AsyncBaseTransport):
         deadline: float | None = request.extensions.get(DEADLINE)
         if deadline is not None:
             _clamp_timeouts(request, deadline)
-        if self._offload:
-            response = await anyio.to_thread.run_sync(self._send, request)
-        else:
-            response = self._send(request)
+        response = await self._send_offloaded(request) if self._offload else self._send(request)
         assert isinstance(response.stream, httpx.SyncByteStream)  # as httpx.Client checks
         # The same response, its body read through the async interface.
         response.stream = _AsyncBody(response.stream, deadline, self._offload)
         return response
+
+    async def _send_offloaded(self, request: httpx.Request) -> httpx.Response:
+        """`_send` on a worker thread. A blocking socket wait cannot be interrupted: a
+        call cancelled meanwhile waits for it, then closes the response it no longer wants.
+        """
+        sent: list[httpx.Response] = []
+
+        def send() -> httpx.Response:
+            sent.append(self._send(request))
+            return sent[0]
+
+        try:
+            return await anyio.to_thread.run_sync(send)
+        except BaseException:
+            if sent:
+                sent[0].close()
+            raise
 
     def close(self) -> None:
         if self._owned:  # a user's client stays theirs to close
