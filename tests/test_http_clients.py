@@ -307,6 +307,7 @@ async def test_proxy_credentials_are_sent_and_never_shown(
             with pytest.raises(APIConnectionError) as unreachable:
                 await resolve(c.rooms.list())
         shown += [str(unreachable.value), repr(unreachable.value), repr(c)]
+    assert f"through the proxy 127.0.0.1:{port} (connection refused)" in str(unreachable.value)
     with pytest.raises(ValueError, match="proxy must be") as bad:
         make_client(kind, api_key=API_KEY, proxy=f"ftp://proxyuser:{PROXY_PASSWORD}@host")
     shown += [str(bad.value), *(record.getMessage() for record in caplog.records)]

@@ -248,7 +248,7 @@ class AsyncAPIClient:
                     await retries.pause(type(exc).__name__)
                     continue
                 raise APIConnectionError(
-                    f"{_connection_failure(exc, url)}: {method} {path}"
+                    f"{_connection_failure(exc, url, self._http.proxy)}: {method} {path}"
                 ) from exc
 
             request_id = response.headers.get("x-request-id")
@@ -355,15 +355,19 @@ def _check_options(opts: Mapping[str, Any]) -> None:
             raise ValueError("idempotency_key must be 1-255 printable ASCII characters")
 
 
-def _connection_failure(exc: httpx.RequestError, url: str) -> str:
-    """Where the request went and why it got no answer, in words."""
-    target = httpx.URL(url)
-    port = target.port or (443 if target.scheme == "https" else 80)
-    address = f"{target.host}:{port}"
+def _connection_failure(exc: httpx.RequestError, url: str, proxy: httpx.Proxy | None) -> str:
+    """Where the request went and why it got no answer, in words (never the proxy's password)."""
+    address = _host_and_port(httpx.URL(url))
+    if proxy is not None:
+        address += f" through the proxy {_host_and_port(proxy.url)}"
     cause = _cause(exc)
     if isinstance(exc, httpx.ConnectError):
         return f"cannot connect to {address} ({cause})"
     return f"connection to {address} failed ({type(exc).__name__}: {cause})"
+
+
+def _host_and_port(url: httpx.URL) -> str:
+    return f"{url.host}:{url.port or (443 if url.scheme == 'https' else 80)}"
 
 
 def _cause(exc: BaseException) -> str:
