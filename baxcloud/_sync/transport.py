@@ -19,7 +19,6 @@ import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import anyio.to_thread
 import httpx
 
 from .._core.http_backend import send_blocking, shell
@@ -84,6 +83,8 @@ class BlockingTransport(httpx.AsyncBaseTransport):
         """`_send` on a worker thread. A blocking socket wait cannot be interrupted: a
         call cancelled meanwhile waits for it, then closes the response it no longer wants.
         """
+        import anyio.to_thread  # deferred: only the portal offloads (import time)
+
         sent: list[httpx.Response] = []
 
         def send() -> httpx.Response:
@@ -130,6 +131,8 @@ class _AsyncBody(httpx.AsyncByteStream):
 
     async def __anext__(self) -> bytes:
         if self._offload:
+            import anyio.to_thread  # deferred: only the portal offloads (import time)
+
             chunk = await anyio.to_thread.run_sync(next, self._chunks, None)
         else:
             chunk = next(self._chunks, None)
