@@ -1,11 +1,11 @@
 """The HTTP clients a user may pass as `http_client`, behind the httpx interface.
 
 The pipeline, downloads and the blocking transport speak httpx. Any other client
-is used through a transport adapter: the SDK's request is rebuilt by the user's
-client and sent by it (so its default headers, auth, event hooks, proxies,
-certificates, mounts and transport apply), and its response comes back as an
-`httpx.Response` whose body streams from the user's. The two libraries' classes
-differ but their interfaces match, so one adapter serves both:
+is used through a transport adapter: the SDK's request is sent by the user's
+client (so its default headers, event hooks, proxies, certificates, mounts and
+transport apply; not its `auth`: the API key authenticates), and its response
+comes back as an `httpx.Response` whose body streams from the user's. The two
+libraries' classes differ but their interfaces match, so one adapter serves both:
 
 - `httpx2` (Pydantic's maintained fork of httpx, the `baxcloud[httpx2]` extra):
   its errors become httpx's error of the same name (`httpx2.ReadTimeout` ->
@@ -95,32 +95,42 @@ def adapted_async_client(client: Any) -> httpx.AsyncClient:
     """The client the pipeline uses for a user's async `client`."""
     if isinstance(client, httpx.AsyncClient):
         return client
-    return shell(AsyncClientTransport(client))
+    return shell(client, AsyncClientTransport(client))
 
 
-def shell(transport: httpx.AsyncBaseTransport) -> httpx.AsyncClient:
-    """An `httpx.AsyncClient` that only hands requests to `transport`.
+def shell(client: Any, transport: httpx.AsyncBaseTransport) -> httpx.AsyncClient:
+    """An `httpx.AsyncClient` over `transport`, which sends through the user's `client`.
 
-    The client behind the transport keeps cookies, reads the environment and
-    applies its own settings; the shell does none of that twice.
+    The shell builds each request as an `httpx.AsyncClient` of the user's would:
+    their default headers (as they are now) under the SDK's, their choice to
+    follow redirects or not. Each hop then goes to the user's client as built:
+    a download, which drops `Authorization` and follows no redirect, stays so.
+    The user's client keeps the cookies and reads the environment; the shell
+    does neither.
     """
     return httpx.AsyncClient(
         transport=transport,
-        follow_redirects=False,
+        headers=client.headers.raw,
+        follow_redirects=client.follow_redirects,
         trust_env=False,
         cookies=CookieJar(DefaultCookiePolicy(allowed_domains=[])),
     )
 
 
 def _forward(client: Any, request: httpx.Request, content: bytes) -> Any:
-    """`request` as built by the user's `client` (its default headers and cookies under ours)."""
-    return client.build_request(
+    """`request` as a request of the user's library, exactly as the shell built it."""
+    library: Any = httpx if isinstance(client, httpx.Client | httpx.AsyncClient) else _httpx2()
+    return library.Request(
         request.method,
         str(request.url),
         headers=request.headers.raw,
         content=content,
         extensions=dict(request.extensions),
     )
+
+
+# The shell has applied the user's settings and follows redirects itself, hop by hop.
+_AS_BUILT = {"stream": True, "follow_redirects": False, "auth": None}
 
 
 @contextlib.contextmanager
@@ -168,7 +178,7 @@ class AsyncClientTransport(httpx.AsyncBaseTransport):
         try:
             with _httpx_errors(request):
                 response = await self._client.send(
-                    _forward(self._client, request, content), stream=True
+                    _forward(self._client, request, content), **_AS_BUILT
                 )
         except BaseException:
             reclaim_orphaned_connections(self._client)
@@ -196,7 +206,7 @@ class _AsyncBody(httpx.AsyncByteStream):
 def send_blocking(client: Any, request: httpx.Request) -> httpx.Response:
     """Send `request` through a user's blocking client; the body streams (`SyncByteStream`)."""
     with _httpx_errors(request):
-        response = client.send(_forward(client, request, request.content), stream=True)
+        response = client.send(_forward(client, request, request.content), **_AS_BUILT)
     return _response(response, request, _SyncBody(response, request))
 
 

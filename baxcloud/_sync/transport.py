@@ -37,7 +37,7 @@ class BlockingPool:
                 limits=DEFAULT_LIMITS, follow_redirects=False, transport=self._transport
             )
         else:
-            self.client = shell(self._transport)
+            self.client = shell(user_client, self._transport)
 
     def close(self) -> None:
         self._transport.close()
