@@ -61,10 +61,8 @@ def check_http_client(client: object, *, blocking_allowed: bool) -> None:
             "AsyncBaxCloud needs an async http_client (httpx.AsyncClient or "
             "httpx2.AsyncClient); pass a blocking httpx.Client to BaxCloud"
         )
-    accepted = "httpx.Client, httpx.AsyncClient" if blocking_allowed else "httpx.AsyncClient"
-    raise TypeError(
-        f"http_client must be an {accepted} (or the same from httpx2), not {type(client).__name__}"
-    )
+    accepted = "httpx.Client or httpx.AsyncClient" if blocking_allowed else "httpx.AsyncClient"
+    raise TypeError(f"http_client must be an {accepted} (or httpx2's), not {type(client).__name__}")
 
 
 def check_proxy(proxy: object, http_client: object) -> httpx.Proxy | None:
@@ -102,7 +100,7 @@ def shell(client: Any, transport: httpx.AsyncBaseTransport) -> httpx.AsyncClient
     """An `httpx.AsyncClient` over `transport`, which sends through the user's `client`.
 
     The shell builds each request as an `httpx.AsyncClient` of the user's would:
-    their default headers (as they are now) under the SDK's, their choice to
+    their default headers (copied now) under the SDK's, their choice to
     follow redirects or not. Each hop then goes to the user's client as built:
     a download, which drops `Authorization` and follows no redirect, stays so.
     The user's client keeps the cookies and reads the environment; the shell
