@@ -53,7 +53,7 @@ def test_public_names() -> None:
 FOREIGN_NAMES = {
     *("Any", "Callable", "Iterable", "Literal", "Mapping", "None", "Self", "Sequence", "T"),
     *("Path", "PathLike", "TracebackType", "Unpack"),
-    *("AsyncClient", "Response", "Timeout", "URL"),  # httpx
+    *("AsyncClient", "Client", "Proxy", "Response", "Timeout", "URL"),  # httpx, httpx2
 }
 
 
