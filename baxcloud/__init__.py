@@ -54,6 +54,7 @@ from ._sync.page import SyncPage
 
 if TYPE_CHECKING:
     from . import webhooks
+    from ._aiohttp_transport import aiohttp_http_client
     from ._core.download import ProgressCallback
     from ._media_models import (
         AutoStreamConfig,
@@ -148,6 +149,7 @@ __all__ = [
     "UnprocessableEntityError",
     "WebhookVerificationError",
     "__version__",
+    "aiohttp_http_client",
     "webhooks",
 ]
 
@@ -156,6 +158,7 @@ __all__ = [
 # event classes are not free to import, and many programs never need them.
 _LAZY_MODULES = {
     "webhooks": ".webhooks",
+    "aiohttp_http_client": "._aiohttp_transport",
     "ProgressCallback": "._core.download",
     "AsyncEgress": "._resources.egress",
     "AsyncIngress": "._resources.ingress",

@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 from helpers import MEDIA_BYTES_PER_SECOND, either_client
+from http_library import HTTP_LIBRARY, use_httpx2_clients
 
 from baxcloud import AsyncBaxCloud, BaxCloud
 from baxcloud.testing import LocalServer
@@ -17,6 +18,13 @@ def anyio_backend(request: pytest.FixtureRequest) -> str:
     Modules about one event loop's behaviour override this with that loop alone.
     """
     return str(request.param)
+
+
+@pytest.fixture(autouse=True)
+def _http_library(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """BAXCLOUD_TEST_HTTP=httpx2 (`nox -s tests_httpx2`): the clients send through httpx2."""
+    if HTTP_LIBRARY == "httpx2" and request.node.get_closest_marker("sdk_pool") is None:
+        use_httpx2_clients(monkeypatch)
 
 
 @pytest.fixture(scope="session")
