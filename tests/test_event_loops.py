@@ -21,6 +21,8 @@ from baxcloud.testing import LocalServer
 
 T = TypeVar("T")
 
+pytestmark = pytest.mark.sdk_pool  # about the SDK's own pools
+
 
 def run_asyncio(fn: Callable[[], Awaitable[T]]) -> T:
     async def main() -> T:
