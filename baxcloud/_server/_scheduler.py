@@ -58,6 +58,15 @@ _NEXT_DUE = (
 )
 
 
+# Only the earliest due time, in one cheap statement (no tie-break, so no sort).
+_EARLIEST_DUE = """SELECT min(
+    coalesce((SELECT closes_at FROM rooms WHERE closes_at IS NOT NULL
+        ORDER BY closes_at LIMIT 1), 'inf'),
+    coalesce((SELECT due_at FROM egress WHERE due_at IS NOT NULL ORDER BY due_at LIMIT 1), 'inf'),
+    coalesce((SELECT due_at FROM ingress WHERE due_at IS NOT NULL ORDER BY due_at LIMIT 1), 'inf')
+)"""
+
+
 def _next_due(db: sqlite3.Connection) -> tuple[float, str, str] | None:
     best: tuple[float, str, str] | None = None
     for kind, sql in _NEXT_DUE:
@@ -114,6 +123,17 @@ class Scheduler:
         self._webhooks = webhooks
         self._next_purge = -math.inf
         self._writes: dict[RecordingFile, asyncio.Task[None]] = {}
+        # The earliest due time as of the connection's `total_changes`: every request
+        # sweeps, and that time cannot move until some row changes.
+        self._earliest_changes = -1
+        self._earliest = math.inf
+
+    def _earliest_due(self, db: sqlite3.Connection) -> float:
+        changes = db.total_changes
+        if changes != self._earliest_changes:
+            self._earliest = float(db.execute(_EARLIEST_DUE).fetchone()[0])
+            self._earliest_changes = changes
+        return self._earliest
 
     def sweep(self) -> RecordingFile | None:
         """Apply due timed changes in one transaction; purge expired idempotency keys.
@@ -123,9 +143,7 @@ class Scheduler:
         db = self._storage.db
         now = self._clock.now()
         purge = now >= self._next_purge
-        due = _next_due(db)
-        unclaimed = bool(self._media.files.unclaimed())
-        if not purge and not unclaimed and (due is None or due[0] > now):
+        if not purge and self._earliest_due(db) > now and not self._media.files.unclaimed():
             return None
         with self._storage.transaction():
             pending = run_due(db, now, self._media)
