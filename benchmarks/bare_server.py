@@ -6,7 +6,8 @@
 A bare Starlette app under uvicorn (the same uvicorn settings as `baxcloud dev`)
 that serves `POST /v1/rooms` and `GET /v1/rooms/{name}` with a bearer check, a
 JSON parse, one SQLite insert and commit (or one select), and a JSON answer of
-the same shape as openapi.json's `Room`. `--trivial` answers every request with
+the same shape as openapi.json's `Room` with the headers openapi.json gives every
+answer (`X-Request-Id`, `X-RateLimit-*`). `--trivial` answers every request with
 a constant from a raw asyncio protocol: what the load generator reaches when the
 server costs next to nothing. Prints `  BAXCLOUD_BASE_URL=...` once listening.
 """
@@ -17,12 +18,18 @@ import argparse
 import asyncio
 import hmac
 import json
+import os
 import secrets
 import socket
 import sqlite3
 import time
 from typing import Any
 
+RATE_LIMIT_HEADERS = {
+    "X-RateLimit-Limit": "10000",
+    "X-RateLimit-Remaining": "10000",
+    "X-RateLimit-Reset": "60",
+}
 ROOM_COLUMNS = "sid, name, max_participants, empty_timeout, metadata, enable_recording, created_at"
 
 
@@ -42,7 +49,8 @@ def build_app(api_key: str) -> Any:
 
     def answer(status: int, value: Any) -> Response:
         body = json.dumps(value, separators=(",", ":")).encode()
-        return Response(body, status, media_type="application/json")
+        headers = {"X-Request-Id": "req_" + os.urandom(12).hex(), **RATE_LIMIT_HEADERS}
+        return Response(body, status, headers, media_type="application/json")
 
     def room_json(row: tuple[Any, ...]) -> dict[str, Any]:
         return {
@@ -122,12 +130,18 @@ async def serve_trivial() -> None:
 def serve_bare(api_key: str) -> None:
     import uvicorn
 
-    sock = socket.socket()
+    # IPPROTO_TCP spelled out: asyncio sets TCP_NODELAY only on sockets that say so
+    # (uvloop always does); without it h11 answers stall on delayed ACKs.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", 0))
     sock.listen(1024)  # connections wait in the backlog until uvicorn serves
     port = sock.getsockname()[1]
     config = uvicorn.Config(
-        build_app(api_key), lifespan="off", log_level="warning", access_log=False
+        build_app(api_key),
+        lifespan="off",
+        log_level="warning",
+        access_log=False,
+        server_header=False,  # as `baxcloud dev`
     )
     server = uvicorn.Server(config)
     print(f"  BAXCLOUD_BASE_URL=http://127.0.0.1:{port}", flush=True)

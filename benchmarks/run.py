@@ -455,15 +455,17 @@ def _cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _load(base_url: str, api_key: str, seconds: float, prefix: str, trivial: bool = False) -> float:
-    """Requests per second from `loadgen.py` (its own process, 16 connections)."""
+def _load(
+    base_url: str, api_key: str, seconds: float, prefix: str, trivial: bool = False
+) -> tuple[float, int]:
+    """Requests per second, and requests, from `loadgen.py` (its own process, 16 connections)."""
     args = [str(BENCHMARKS / "loadgen.py"), base_url, api_key, "--seconds", str(seconds)]
     args += ["--prefix", prefix, "--connections", "16"] + (["--trivial"] if trivial else [])
     out = subprocess.run([sys.executable, *args], capture_output=True, text=True, check=True)
     result = json.loads(out.stdout)
     if result["errors"]:
         raise RuntimeError(f"load generator saw {result['errors']} errors: {result['first_error']}")
-    return float(result["requests"]) / float(result["seconds"])
+    return float(result["requests"]) / float(result["seconds"]), int(result["requests"])
 
 
 def _uvicorn_flavour() -> str:
@@ -497,36 +499,33 @@ def bench_server(quick: bool) -> None:
                 for name in order:
                     pid, url = contenders[name]
                     before = _cpu_seconds(pid)
-                    start = time.perf_counter()
-                    rps = _load(url, api_key, seconds, f"{name}{attempt}")
+                    rps, served = _load(url, api_key, seconds, f"{name}{attempt}")
                     after = _cpu_seconds(pid)
                     best[name] = max(best.get(name, rps), rps)
                     if before is not None and after is not None:
-                        served = rps * (time.perf_counter() - start)
                         per_request = (after - before) / served
                         cpu[name] = min(cpu.get(name, per_request), per_request)
     with server_process([str(BENCHMARKS / "bare_server.py"), "-", "--trivial"], 1) as (_, t):
-        ceiling = _load(t["BAXCLOUD_BASE_URL"], "-", seconds, "t", trivial=True)
-    print(
-        f"  baxcloud dev {best['ours']:,.0f} req/s, bare Starlette {best['bare']:,.0f} req/s "
-        f"({_uvicorn_flavour()}); load generator alone reaches {ceiling:,.0f} req/s"
-    )
+        ceiling, _ = _load(t["BAXCLOUD_BASE_URL"], "-", seconds, "t", trivial=True)
+    flavour = _uvicorn_flavour()
+    for name, label in (("ours", "baxcloud dev"), ("bare", "bare Starlette")):
+        used = f", {cpu[name] * 1e6:.0f} us of server CPU per request" if name in cpu else ""
+        print(f"  {label}: {best[name]:,.0f} req/s{used}")
+    print(f"  ({flavour}; the load generator alone reaches {ceiling:,.0f} req/s)")
+    wall = best["ours"] / best["bare"]
     if len(cpu) == 2:
-        print(
-            f"  server CPU per request: baxcloud dev {cpu['ours'] * 1e6:.0f} us, "
-            f"bare {cpu['bare'] * 1e6:.0f} us (ratio {cpu['bare'] / cpu['ours']:.2f}x)"
-        )
-    ratio = best["ours"] / best["bare"]
-    row(
-        "local server: create+get, 16 in flight",
-        "bare Starlette + uvicorn",
-        ratio,
-        ">= 0.8x",
-        ratio >= 0.8,
-    )
+        # Both servers are single-threaded and CPU-bound here, so requests per CPU-second
+        # is their throughput on a core of their own; wall-clock req/s swings with
+        # whatever else the machine runs, so it is shown but not judged.
+        ratio = cpu["bare"] / cpu["ours"]
+        print(f"  wall-clock ratio {wall:.2f}x; per CPU-second ratio {ratio:.2f}x (judged)")
+        baseline = "bare Starlette (req per CPU-s)"
+    else:
+        ratio, baseline = wall, "bare Starlette + uvicorn"
+    row("local server: create+get, 16 in flight", baseline, ratio, ">= 0.8x", ratio >= 0.8)
     REPORTED.append(
         f"local server throughput: {best['ours']:,.0f} req/s "
-        f"(bare Starlette {best['bare']:,.0f} req/s; {_uvicorn_flavour()})"
+        f"(bare Starlette {best['bare']:,.0f} req/s; {flavour})"
     )
 
 

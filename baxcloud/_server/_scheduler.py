@@ -125,14 +125,14 @@ class Scheduler:
         self._writes: dict[RecordingFile, asyncio.Task[None]] = {}
         # The earliest due time as of the connection's `total_changes`: every request
         # sweeps, and that time cannot move until some row changes.
-        self._earliest_changes = -1
+        self._earliest_as_of: tuple[sqlite3.Connection | None, int] = (None, -1)
         self._earliest = math.inf
 
     def _earliest_due(self, db: sqlite3.Connection) -> float:
-        changes = db.total_changes
-        if changes != self._earliest_changes:
+        as_of = (db, db.total_changes)
+        if as_of[0] is not self._earliest_as_of[0] or as_of[1] != self._earliest_as_of[1]:
             self._earliest = float(db.execute(_EARLIEST_DUE).fetchone()[0])
-            self._earliest_changes = changes
+            self._earliest_as_of = as_of
         return self._earliest
 
     def sweep(self) -> RecordingFile | None:
