@@ -123,10 +123,21 @@ class Scheduler:
         self._webhooks = webhooks
         self._next_purge = -math.inf
         self._writes: dict[RecordingFile, asyncio.Task[None]] = {}
+        self._generation = 0  # bumped by `reset`
         # The earliest due time as of the connection's `total_changes`: every request
         # sweeps, and that time cannot move until some row changes.
         self._earliest_as_of: tuple[sqlite3.Connection | None, int] = (None, -1)
         self._earliest = math.inf
+
+    def reset(self) -> None:
+        """Forget pending work (a server reset, after the tables were emptied).
+
+        A file still being written on a worker thread cannot be stopped: when it
+        is done it is deleted rather than handed to a recording that no longer exists.
+        """
+        self._generation += 1
+        self._next_purge = -math.inf
+        self._earliest_as_of = (None, -1)
 
     def _earliest_due(self, db: sqlite3.Connection) -> float:
         as_of = (db, db.total_changes)
@@ -187,6 +198,7 @@ class Scheduler:
 
     async def _write(self, spec: RecordingFile) -> None:
         result: WriteResult
+        generation = self._generation
         try:
             try:
                 result = await anyio.to_thread.run_sync(self._media.files.write, spec)
@@ -195,6 +207,9 @@ class Scheduler:
             except Exception as exc:
                 logger.exception("writing recording %s failed", spec.recording_id)
                 result = OSError(str(exc))
-            self._media.files.put_result(spec, result)
+            if generation == self._generation:
+                self._media.files.put_result(spec, result)
+            elif isinstance(result, int):  # written for a recording that a reset removed
+                self._media.files.path(spec.filename).unlink(missing_ok=True)
         finally:
             self._writes.pop(spec, None)
