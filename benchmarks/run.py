@@ -521,7 +521,9 @@ def bench_server(quick: bool) -> None:
 
     Both servers run in their own process under the same uvicorn; `loadgen.py` (a
     third process) keeps 16 requests in flight, each connection creating a room then
-    getting it. Rounds alternate between the two; each keeps its best round.
+    getting it. Rounds alternate between the two; each keeps its best round. Judged on
+    requests per server CPU-second (Linux; wall clock elsewhere), which a busy shared
+    machine disturbs far less than wall-clock req/s.
     """
     seconds, rounds = (1.5, 3) if quick else (3.0, 6)
     with server_process(["-m", "baxcloud", "dev", "--port", "0"], 2) as (dev, settings):
