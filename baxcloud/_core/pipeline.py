@@ -25,7 +25,7 @@ import anyio.lowlevel
 import httpx
 
 from .._version import get_version
-from . import retry
+from . import retry, tracing
 from .api_key import ApiKey, Secret, parse_api_key
 from .body import ACCEPT_ENCODING, DEFAULT_MAX_RESPONSE_BYTES, BodyError, read_limited
 from .converter import structure
@@ -252,6 +252,7 @@ class AsyncAPIClient:
 
             request_id = response.headers.get("x-request-id")
             if status < 300:
+                tracing.response(status, request_id)
                 logger.debug("%s %s -> %d (%s)", method, path, status, request_id)
                 if cast_to is type(None) and parse is None:
                     return None
