@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 MAX_PAGE_LIMIT = 100
+_modules = sys.modules
 
 
 class AsyncResource:
@@ -90,7 +92,7 @@ def _with_keyword_check(method: Callable[..., T], call: str) -> Callable[..., T]
             unexpected = sorted(set(kwargs) - accepted)[0]
             hint = did_you_mean(unexpected, [*named, *options])
             raise TypeError(f"{call}() got an unexpected keyword argument {unexpected!r}{hint}")
-        if not tracing.enabled():
+        if tracing.API_MODULE not in _modules:  # `tracing.enabled()`, inlined: every call
             return method(*args, **kwargs)
         if is_coroutine:
             return tracing.traced(call, method(*args, **kwargs))  # type: ignore[arg-type,return-value]

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-_API = "opentelemetry.trace"
+API_MODULE = "opentelemetry.trace"
 _modules = sys.modules
 
 ATTR_REQUEST_ID = "baxcloud.request_id"
@@ -51,7 +51,7 @@ _list_call: ContextVar[str | None] = ContextVar("baxcloud_list_call", default=No
 
 def enabled() -> bool:
     """True once the program has imported the OpenTelemetry API."""
-    return _API in _modules
+    return API_MODULE in _modules
 
 
 def traced(call: str, coro: Coroutine[Any, Any, T]) -> Coroutine[Any, Any, T]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import hmac
 import json
 import os
@@ -25,6 +24,7 @@ from functools import lru_cache
 from typing import Any
 
 from .._core.errors import WebhookVerificationError
+from .._core.hmac_sha256 import hmac_sha256
 from ._body import WebhookPayloadTooLargeError, aread_capped, check_declared_length, read_capped
 from ._events import WebhookEvent, parse_event
 
@@ -69,36 +69,11 @@ _json = json.JSONDecoder().decode
 # The decoder's scanner (set in its __init__, unknown to the stubs), without its two
 # whitespace checks (`_decode_json`).
 _scan: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
-_BLOCK = 64  # SHA-256's block size: HMAC pads the key to it
-
-
-@lru_cache(maxsize=64)
-def _pads(key: bytes) -> tuple[Any, Any]:
-    """HMAC-SHA256's inner and outer hashes with the padded key already fed (RFC 2104).
-
-    Each signature then copies them instead of hashing the key's pads again.
-    """
-    if len(key) > _BLOCK:
-        key = hashlib.sha256(key).digest()
-    key = key.ljust(_BLOCK, b"\0")
-    inner = hashlib.sha256(key.translate(_IPAD))
-    outer = hashlib.sha256(key.translate(_OPAD))
-    return inner, outer
-
-
-_IPAD = bytes(x ^ 0x36 for x in range(256))
-_OPAD = bytes(x ^ 0x5C for x in range(256))
 
 
 def _signature(key: bytes, prefix: bytes, body: bytes) -> bytes:
-    """The base64 HMAC-SHA256 of `prefix + body` (without joining them)."""
-    inner_pad, outer_pad = _pads(key)
-    inner = inner_pad.copy()
-    inner.update(prefix)
-    inner.update(body)
-    outer = outer_pad.copy()
-    outer.update(inner.digest())
-    return _b64(outer.digest(), newline=False)
+    """The base64 HMAC-SHA256 of `prefix + body`."""
+    return _b64(hmac_sha256(key, prefix, body), newline=False)
 
 
 def _decode_json(text: str) -> Any:
