@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +22,13 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind, StatusCode
 from test_recordings import completed_recording
 
-from baxcloud import AsyncBaxCloud, AuthenticationError, NotFoundError, RateLimitError
+from baxcloud import (
+    AsyncBaxCloud,
+    AuthenticationError,
+    BaxCloudError,
+    NotFoundError,
+    RateLimitError,
+)
 from baxcloud.testing import LocalServer
 
 _EXPORTER = InMemorySpanExporter()
@@ -215,3 +223,20 @@ print(sorted(m for m in sys.modules if m.startswith("opentelemetry")))
 """
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.stdout.split() == ["NotFoundError", "[]"], done.stderr
+
+
+def test_a_closed_blocking_client_leaves_no_coroutine_unawaited(
+    server: LocalServer, spans: InMemorySpanExporter
+) -> None:
+    client = server.client()
+    client.close()
+    gc.collect()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(BaxCloudError, match="closed"):
+            client.rooms.get("x")
+        with pytest.raises(BaxCloudError, match="closed"):
+            client.rooms.list()
+        gc.collect()
+    assert [w for w in caught if "never awaited" in str(w.message)] == []
+    assert ours(spans) == []  # the call never started

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import tracing
@@ -53,15 +53,17 @@ class AsyncResource:
         call = tracing.list_call()
 
         async def request(page_number: int, parse: Callable[[Any], AsyncPage[T]]) -> AsyncPage[T]:
-            coro = self._client._request(
-                "GET",
-                path,
-                cast_to=AsyncPage,
-                params={**base_params, "page": page_number},
-                options=options,
-                parse=parse,
-            )
-            return await (coro if call is None else tracing.traced(call, coro))
+            def send() -> Awaitable[AsyncPage[T]]:
+                return self._client._request(
+                    "GET",
+                    path,
+                    cast_to=AsyncPage,
+                    params={**base_params, "page": page_number},
+                    options=options,
+                    parse=parse,
+                )
+
+            return await (send() if call is None else tracing.traced(call, send))
 
         return AsyncPager(
             make_page_fetcher(request, lambda item: structure_item(item, item_type)), first
@@ -95,7 +97,7 @@ def _with_keyword_check(method: Callable[..., T], call: str) -> Callable[..., T]
         if tracing.API_MODULE not in _modules:  # `tracing.enabled()`, inlined: every call
             return method(*args, **kwargs)
         if is_coroutine:
-            return tracing.traced(call, method(*args, **kwargs))  # type: ignore[arg-type,return-value]
+            return tracing.traced(call, functools.partial(method, *args, **kwargs))  # type: ignore[arg-type,return-value]
         with tracing.naming_list_call(call):
             return method(*args, **kwargs)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Coroutine, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -54,18 +54,20 @@ def enabled() -> bool:
     return API_MODULE in _modules
 
 
-def traced(call: str, coro: Coroutine[Any, Any, T]) -> Coroutine[Any, Any, T]:
-    """`coro` run inside a span named `baxcloud.<call>`; call only when `enabled()`.
+def traced(call: str, start: Callable[[], Awaitable[T]]) -> Coroutine[Any, Any, T]:
+    """`start()` awaited inside a span named `baxcloud.<call>`; only when `enabled()`.
 
     The parent is the context current now, when the call is made: a blocking call
     runs its coroutine on another thread's loop, where the caller's context is not.
+    `start` makes the call's coroutine only once this one runs, so that closing this
+    one unstarted (a closed blocking client does) leaves no coroutine never awaited.
     """
     from opentelemetry import context
 
-    return _run_in_span(f"baxcloud.{call}", coro, context.get_current())
+    return _run_in_span(f"baxcloud.{call}", start, context.get_current())
 
 
-async def _run_in_span(name: str, coro: Coroutine[Any, Any, T], parent: Context) -> T:
+async def _run_in_span(name: str, start: Callable[[], Awaitable[T]], parent: Context) -> T:
     from opentelemetry import context, trace
 
     span = _tracer().start_span(name, context=parent, kind=trace.SpanKind.CLIENT)
@@ -73,7 +75,7 @@ async def _run_in_span(name: str, coro: Coroutine[Any, Any, T], parent: Context)
     token = _outcome.set(outcome)
     attached = context.attach(trace.set_span_in_context(span, parent))
     try:
-        result = await coro
+        result = await start()
     except BaseException as exc:
         _finish(span, outcome, exc)
         raise
