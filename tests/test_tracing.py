@@ -35,13 +35,16 @@ _EXPORTER = InMemorySpanExporter()
 
 
 @pytest.fixture(scope="module", autouse=True)
-def tracer_provider() -> None:
-    # The global provider can be set once per process; later tests keep using it.
+def tracer_provider() -> Iterator[None]:
+    # The global provider can be set once per process; later tests keep using it, and
+    # their spans go nowhere once the exporter is shut down.
     provider = trace.get_tracer_provider()
     if not isinstance(provider, TracerProvider):
         provider = TracerProvider()
         trace.set_tracer_provider(provider)
     provider.add_span_processor(SimpleSpanProcessor(_EXPORTER))
+    yield
+    _EXPORTER.shutdown()
 
 
 @pytest.fixture
