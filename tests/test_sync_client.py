@@ -438,3 +438,20 @@ def test_a_trimmed_error_keeps_its_cause_and_the_causes_traceback() -> None:
     cause = caught.value.__cause__
     assert isinstance(cause, httpx.ConnectError)
     assert cause.__traceback__ is not None  # the transport's frames, for whoever needs them
+
+
+def test_a_thread_loop_cut_short_before_its_loop_existed_is_dropped_quietly() -> None:
+    """A KeyboardInterrupt inside `_ThreadLoop.__init__` leaves an object with no loop;
+    dropping it must not raise from `__del__` (an unraisable-exception warning)."""
+    from baxcloud._sync.loops import _ThreadLoop
+
+    unraisable: list[object] = []
+    previous = sys.unraisablehook
+    sys.unraisablehook = unraisable.append
+    try:
+        half_made = _ThreadLoop.__new__(_ThreadLoop)
+        del half_made
+        gc.collect()
+    finally:
+        sys.unraisablehook = previous
+    assert unraisable == []
