@@ -352,6 +352,67 @@ def bench_bulk(quick: bool) -> None:
     )
 
 
+def bench_paging(quick: bool) -> None:
+    """Iterating 10,000 rooms page by page (limit 100), blocking, against raw httpx.Client.
+
+    Both walk the same pages of `listRooms` and decode the JSON; the SDK also builds a
+    `Room` for every item. The RSS growth over all the rounds shows whether memory
+    stays flat (pages already walked are not kept).
+    """
+    total, limit = (2_000, 100) if quick else (10_000, 100)
+    with dev_server() as server:
+        headers = {"Authorization": f"Bearer {server.api_key}"}
+
+        async def seed() -> None:
+            async with httpx.AsyncClient(base_url=server.base_url, headers=headers) as http:
+                limiter = asyncio.Semaphore(32)
+
+                async def one(i: int) -> None:
+                    async with limiter:
+                        response = await http.post("/v1/rooms", json={"name": f"page-{i}"})
+                        response.raise_for_status()
+
+                await asyncio.gather(*(one(i) for i in range(total)))
+
+        asyncio.run(seed())
+        with (
+            server.client() as client,
+            httpx.Client(base_url=server.base_url, headers=headers) as raw,
+        ):
+
+            def ours() -> float:
+                start = time.perf_counter()
+                count = sum(1 for _ in client.rooms.list(limit=limit))
+                assert count == total, count
+                return time.perf_counter() - start
+
+            def baseline() -> float:
+                start = time.perf_counter()
+                count, page = 0, 1
+                while True:
+                    body = raw.get("/v1/rooms", params={"page": page, "limit": limit}).json()
+                    count += len(body["items"])
+                    if not body["hasMore"] or not body["items"]:
+                        break
+                    page += 1
+                assert count == total, count
+                return time.perf_counter() - start
+
+            ours()  # warm up: connections, structure functions
+            before = _rss_bytes()
+            best = side_by_side(3 if quick else 5, {"ours": ours, "raw": baseline})
+            growth = (_rss_bytes() - before) / 2**20
+    ratio = best["ours"] / best["raw"]
+    row(
+        f"paging: {total:,} rooms, limit {limit}",
+        "raw httpx.Client",
+        ratio,
+        "<= 1.25x",
+        ratio <= 1.25,
+    )
+    row("paging: RSS growth over the rounds", "", growth, "<= 5 MB", growth <= 5, " MB")
+
+
 def _rss_bytes() -> int:
     with open("/proc/self/statm") as statm:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
@@ -481,6 +542,7 @@ def bench_server(quick: bool) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer iterations")
+    parser.add_argument("--only", help="run only the benches whose name contains this")
     args = parser.parse_args()
     benches = (
         bench_import,
@@ -489,10 +551,13 @@ def main() -> int:
         bench_async_overhead,
         bench_loopback,
         bench_bulk,
+        bench_paging,
         bench_memory,
         bench_server,
     )
     for bench in benches:
+        if args.only and args.only not in bench.__name__:
+            continue
         print(f"{bench.__name__}:", flush=True)
         bench(args.quick)
     print()
