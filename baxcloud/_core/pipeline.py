@@ -42,6 +42,7 @@ from .errors import (
 from .log import logger, redact
 from .options import NOT_GIVEN, OPTION_NAMES, RequestOptions, TimeoutTypes, resolve_timeout
 from .pools import DEADLINE, HTTPPools, reclaim_orphaned_connections
+from .response import record_response
 
 T = TypeVar("T")
 
@@ -247,6 +248,7 @@ class AsyncAPIClient:
             request_id = response.headers.get("x-request-id")
             if status < 300:
                 logger.debug("%s %s -> %d (%s)", method, path, status, request_id)
+                record_response(response, raw)  # for `with_raw_response` alone
                 if cast_to is type(None) and parse is None:
                     return None
                 return _parse_body(response, raw, cast_to, parse)

@@ -12,7 +12,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._core.options import NOT_GIVEN, RequestOptions, TimeoutTypes
-from .._core.pagination import AsyncPager
+from .._core.pagination import AsyncPage, AsyncPager
+from .._core.response import APIResponse, raw_response
 from .bridge import SyncBridge
 from .page import SyncPage
 
@@ -143,4 +144,13 @@ class SyncResource:
         return self._client._run(awaitable)
 
     def _page(self, pager: AsyncPager[T]) -> SyncPage[T]:
-        return SyncPage(page=self._client._run(pager), run=self._client._run)
+        return self._sync_page(self._client._run(pager))
+
+    def _sync_page(self, page: AsyncPage[T]) -> SyncPage[T]:
+        return SyncPage(page=page, run=self._client._run)
+
+    def _run_raw(self, call: Awaitable[T]) -> APIResponse[T]:
+        return self._client._run(raw_response(call))
+
+    def _page_raw(self, pager: AsyncPager[T]) -> APIResponse[SyncPage[T]]:
+        return self._run_raw(pager)._map(self._sync_page)
