@@ -8,7 +8,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .arguments import check_int, did_you_mean
-from .converter import converter
 from .options import OPTION_NAMES, RequestOptions
 from .pagination import AsyncPage, AsyncPager, make_page_fetcher
 
@@ -46,7 +45,6 @@ class AsyncResource:
         if limit is not None:
             check_int(limit, "limit", minimum=1, maximum=MAX_PAGE_LIMIT)
         base_params = {**(params or {}), "limit": limit}
-        structure_item = converter.get_structure_hook(item_type)
 
         async def request(page_number: int, parse: Callable[[Any], AsyncPage[T]]) -> AsyncPage[T]:
             return await self._client._request(
@@ -58,9 +56,7 @@ class AsyncResource:
                 parse=parse,
             )
 
-        return AsyncPager(
-            make_page_fetcher(request, lambda item: structure_item(item, item_type)), first
-        )
+        return AsyncPager(make_page_fetcher(request, item_type), first)
 
 
 def _namespace_name(class_name: str) -> str:
