@@ -6,7 +6,9 @@ level of nesting, and given back by `to_dict()`, never dropped.
 
 from __future__ import annotations
 
+import copy
 import json
+import pickle
 from datetime import UTC, datetime
 from typing import Any
 
@@ -184,6 +186,19 @@ def test_webhook_events_keep_unknown_fields() -> None:
     unknown = parse_event({**body, "event": "room.renamed"})
     assert isinstance(unknown, UnknownWebhookEvent)
     assert unknown.to_dict() == {**body, "event": "room.renamed"}
+
+
+def test_pickle_and_copy_keep_unknown_fields() -> None:
+    participant = Participant.from_dict(PARTICIPANT)
+    for copied in (
+        pickle.loads(pickle.dumps(participant)),  # noqa: S301 (our own bytes)
+        copy.copy(participant),
+        copy.deepcopy(participant),
+    ):
+        assert copied == participant
+        assert copied.to_dict() == PARTICIPANT
+    # A changed copy is a new model: only the known fields carry over.
+    assert attrs.evolve(participant, name="B").extra_fields == {}
 
 
 def test_argument_models_have_dicts_too() -> None:

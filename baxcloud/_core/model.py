@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+import attrs
 import cattrs
 
 from .converter import EXTRA_FIELDS, converter
@@ -40,6 +41,12 @@ class Model:
     def extra_fields(self) -> Mapping[str, Any]:
         """The fields of the API's JSON object this SDK version does not know, as sent."""
         return getattr(self, EXTRA_FIELDS, NO_EXTRA_FIELDS)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # pickle and copy: attrs' own state of a slotted class has only its fields.
+        cls = type(self)
+        known = {a.name: getattr(self, a.name) for a in attrs.fields(cls) if a.init}  # type: ignore[arg-type]
+        return _rebuild, (cls, known, dict(self.extra_fields))
 
     def to_dict(self) -> dict[str, Any]:
         """The API's JSON object for this model: camelCase names, JSON types.
@@ -72,3 +79,10 @@ class Model:
         except cattrs.BaseValidationError as exc:
             problems = "; ".join(cattrs.transform_error(exc, path="$"))
             raise ValueError(f"not a valid {cls.__name__}: {problems}") from None
+
+
+def _rebuild(cls: type[Model], known: dict[str, Any], extra: dict[str, Any]) -> Model:
+    obj = cls(**known)
+    if extra:
+        object.__setattr__(obj, EXTRA_FIELDS, MappingProxyType(extra))
+    return obj
