@@ -114,39 +114,29 @@ def _set_extra_fields(obj: Any, data: dict[str, Any], known: frozenset[str]) -> 
 
 
 def _structure_model_fn(cls: type[Any]) -> StructureFn:
-    """cattrs' structuring function for `cls`: fast when the data fits, detailed when not.
+    """cattrs' structuring function for `cls`, taking `null` for "not sent" and keeping
+    unknown fields.
 
     A field that has a default gets it when the API sends `null` for it, as when
-    the field is missing; a required field still has to be there. Unknown
-    fields are kept (`keep_extra_fields`). The fast function skips cattrs'
-    per-field error bookkeeping; only data it rejects goes through the
-    detailed one, which says what is wrong where.
+    the field is missing; a required field still has to be there. Unknown fields
+    are kept (`keep_extra_fields`, inlined: this runs for every item of every page).
     """
-    overrides = _camel_overrides(cls)
-    fast = make_dict_structure_fn(cls, converter, _cattrs_detailed_validation=False, **overrides)
+    structure_fn = make_dict_structure_fn(cls, converter, **_camel_overrides(cls))
     keeps_extra = hasattr(cls, EXTRA_FIELDS)
     known = _known_fields(cls)
-    detailed = keep_extra_fields(
-        cls, make_dict_structure_fn(cls, converter, _cattrs_detailed_validation=True, **overrides)
-    )
     defaulted = frozenset(
         camel(a.name) for a in attrs.fields(cls) if a.init and a.default is not attrs.NOTHING
     )
 
     def structure_model(data: Any, target: type[Any]) -> Any:
-        if type(data) is dict:
-            if None in data.values():
-                data = {k: v for k, v in data.items() if v is not None or k not in defaulted}
-            try:
-                obj = fast(data, target)
-            except Exception:  # noqa: S110 (described below)
-                pass
-            else:
-                # keep_extra_fields, inlined: this runs for every item of every page.
-                if keeps_extra and not data.keys() <= known:
-                    _set_extra_fields(obj, data, known)
-                return obj
-        return detailed(data, target)  # raises, saying why (or, if it does not, agrees)
+        if type(data) is not dict:
+            return structure_fn(data, target)  # raises, saying why
+        if None in data.values():
+            data = {k: v for k, v in data.items() if v is not None or k not in defaulted}
+        obj = structure_fn(data, target)
+        if keeps_extra and not data.keys() <= known:
+            _set_extra_fields(obj, data, known)
+        return obj
 
     return structure_model
 
