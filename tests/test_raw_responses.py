@@ -171,3 +171,14 @@ def test_a_copy_with_options_has_its_own_raw_namespaces(sync_client: BaxCloud) -
     response = copy.with_raw_response.rooms.create(name=unique())
     assert response.http_response.request.headers["x-trace"] == "t-1"
     assert copy.with_raw_response is not sync_client.with_raw_response
+
+
+async def test_the_blocking_client_on_its_portal(server: LocalServer) -> None:
+    """Inside a running event loop, blocking calls run on the client's portal thread."""
+    with server.client() as client:
+        name = unique()
+        response = client.with_raw_response.rooms.create(name=name)
+        assert response.status_code == 201 and response.parse().name == name
+        listed = client.with_raw_response.rooms.list(limit=1)
+        assert isinstance(listed.parse(), SyncPage)
+        assert name in [room.name for room in listed.parse()]
