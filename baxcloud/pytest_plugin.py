@@ -6,9 +6,13 @@ one of the fixtures:
 
 - `baxcloud_server` (session): a running `baxcloud.testing.LocalServer`, shared by
   the whole run; use unique room names, or `baxcloud_fresh_server`.
-- `baxcloud_fresh_server` (function): a server of the test's own. Mark a test
-  `@pytest.mark.baxcloud(manual_clock=True, egress_start_delay=0, ...)` to pass
-  `LocalServer` options; a marked test gets a fresh server for every fixture below.
+- `baxcloud_fresh_server` (function): a server in its just-started state, for this
+  test alone. Mark a test `@pytest.mark.baxcloud(manual_clock=True,
+  egress_start_delay=0, ...)` to pass `LocalServer` options; a marked test gets a
+  fresh server for every fixture below. One server per set of options serves the
+  whole session: it is `reset()` after each test (about a millisecond, where
+  starting a server takes a couple of hundred), and replaced by a new one if the
+  test stopped it or the reset failed.
 - `baxcloud_client` (function): a blocking `BaxCloud` for the test's server.
 - `baxcloud_async_client` (function): an `AsyncBaxCloud` for the test's server, for
   async tests run by pytest-asyncio, or by anyio's pytest plugin
@@ -87,10 +91,54 @@ def baxcloud_server(pytestconfig: pytest.Config) -> Iterator[LocalServer]:
         yield server
 
 
+class _ServerPool:
+    """The session's fresh servers: one per set of `LocalServer` options."""
+
+    def __init__(self) -> None:
+        self._servers: list[tuple[dict[str, Any], LocalServer]] = []
+
+    def take(self, options: dict[str, Any]) -> LocalServer:
+        for known, server in self._servers:
+            if known == options:
+                return server
+        # Servers of other options that would hold the same data directory or port
+        # make way (they would keep the new one from starting).
+        for known, server in list(self._servers):
+            if any(options.get(k) and known.get(k) == options[k] for k in ("data_dir", "port")):
+                self.discard(server)
+        from .testing import LocalServer
+
+        server = LocalServer(**options).start()
+        self._servers.append((dict(options), server))
+        return server
+
+    def discard(self, server: LocalServer) -> None:
+        self._servers = [(o, s) for o, s in self._servers if s is not server]
+        server.stop()
+
+    def close(self) -> None:
+        for _, server in self._servers:
+            server.stop()
+        self._servers.clear()
+
+
+@pytest.fixture(scope="session")
+def _baxcloud_server_pool() -> Iterator[_ServerPool]:
+    pool = _ServerPool()
+    yield pool
+    pool.close()
+
+
 @pytest.fixture
-def baxcloud_fresh_server(request: pytest.FixtureRequest) -> Iterator[LocalServer]:
-    """A local BaxCloud server of this test's own (options from `@pytest.mark.baxcloud`)."""
-    from .testing import LocalServer
+def baxcloud_fresh_server(
+    request: pytest.FixtureRequest, _baxcloud_server_pool: _ServerPool
+) -> Iterator[LocalServer]:
+    """A local BaxCloud server in its just-started state, for this test alone.
+
+    Options come from `@pytest.mark.baxcloud`; the server is shared with the other
+    tests of the same options, and reset after each.
+    """
+    from ._core.errors import BaxCloudError
 
     options: dict[str, Any] = {"manual_clock": _manual_clock(request.config)}
     marker = request.node.get_closest_marker(_MARKER)
@@ -98,8 +146,12 @@ def baxcloud_fresh_server(request: pytest.FixtureRequest) -> Iterator[LocalServe
         if marker.args:
             raise pytest.UsageError("@pytest.mark.baxcloud takes keyword arguments only")
         options.update(marker.kwargs)
-    with LocalServer(**options) as server:
-        yield server
+    server = _baxcloud_server_pool.take(options)
+    yield server
+    try:
+        server.reset()
+    except BaxCloudError:  # stopped by the test, say: the next test gets a new server
+        _baxcloud_server_pool.discard(server)
 
 
 def _test_server(request: pytest.FixtureRequest) -> LocalServer:

@@ -221,6 +221,23 @@ class LocalServer:
         remote._rotated_secret = None
         return remote
 
+    def reset(self) -> None:
+        """Return the running server to its just-started state, in about a millisecond.
+
+        Gone: rooms, participants, tracks, egress, recordings (and their files),
+        ingress, events, idempotency records, the auto-stream config, webhook
+        deliveries (queued ones are dropped and attempts in flight cancelled: no
+        delivery starts after the reset) and endpoints added at run time. Back as
+        at start: the `webhook_urls` endpoints, the fault settings (and their
+        generator and counters), a manual clock's reading and the webhook secret
+        (a rotation is forgotten). Kept: the base URL and the API key. With
+        `data_dir` the persisted state is cleared too. A request in flight runs
+        wholly before or wholly after the reset. Works on `connect`ed servers too
+        (`POST /_dev/reset`).
+        """
+        self._admin_client()._request("POST", "/_dev/reset", cast_to=type(None))
+        self._rotated_secret = None
+
     # ---- credentials and clients ------------------------------------------------
 
     @property

@@ -237,6 +237,59 @@ async def test_headers(make_client: Any, server: LocalServer) -> None:
     assert request.headers["accept"] == "application/json"
 
 
+async def test_the_users_client_defaults_apply_as_they_change(
+    server: LocalServer, kind: str
+) -> None:
+    """Headers, cookies and query parameters set on the user's client reach every call,
+    including changes made to them between calls (the SDK caches its header merge)."""
+    transport = FaultyTransport()
+    http = httpx.AsyncClient(transport=transport, headers={"X-App": "one"})
+    factory = server.client if kind == "sync" else server.async_client
+    client = factory(http_client=http)
+    try:
+        await resolve(client.rooms.create(name=unique()))
+        http.headers["X-App"] = "two"
+        await resolve(client.rooms.list())
+        http.cookies.set("session", "s1")
+        http.params = httpx.QueryParams({"trace": "t1"})
+        await resolve(client.rooms.list())
+        del http.headers["X-App"]
+        http.cookies.clear()
+        http.params = httpx.QueryParams()
+        copy = client.with_options(default_headers={"X-Copy": "yes"})
+        await resolve(copy.rooms.list())
+        await resolve(client.rooms.list())
+    finally:
+        if isinstance(client, BaxCloud):
+            client.close()
+    first, second, third, fourth, fifth = transport.requests
+    assert [r.headers.get("x-app") for r in transport.requests] == ["one", "two", "two", None, None]
+    assert third.headers["cookie"] == "session=s1"
+    assert third.url.params["trace"] == "t1"
+    assert "cookie" not in fourth.headers and "trace" not in fourth.url.params
+    assert fourth.headers["x-copy"] == "yes" and "x-copy" not in fifth.headers
+    for request in transport.requests:
+        assert request.headers["authorization"] == f"Bearer {server.api_key}"
+        assert request.headers["accept"] == "application/json"
+    assert first.headers["idempotency-key"] and "idempotency-key" not in second.headers
+
+
+async def test_a_callers_idempotency_key_header_is_kept_in_any_spelling(
+    make_client: Any,
+) -> None:
+    transport = FaultyTransport()
+    client = make_client(transport)
+    key = unique()
+    await resolve(client.rooms.create(name=unique(), extra_headers={"idempotency-key": key}))
+    await resolve(
+        client.rooms.create(name=unique(), extra_headers={"content-type": "application/json"})
+    )
+    first, second = transport.requests
+    assert first.headers.get_list("idempotency-key") == [key]
+    assert second.headers.get_list("content-type") == ["application/json"]
+    assert len(second.headers.get_list("idempotency-key")) == 1
+
+
 async def test_per_call_timeout_reaches_the_transport(make_client: Any) -> None:
     transport = FaultyTransport()
     client = make_client(transport, timeout=12.0)

@@ -139,3 +139,57 @@ def test_help_lists_option_and_marker(pytester: pytest.Pytester) -> None:
     assert pytester.runpytest_subprocess("--help").ret == 0
     pytester.runpytest_subprocess("--help").stdout.fnmatch_lines(["*--baxcloud-manual-clock*"])
     pytester.runpytest_subprocess("--markers").stdout.fnmatch_lines(["*@pytest.mark.baxcloud*"])
+
+
+def test_fresh_servers_are_shared_per_options_and_reset_between_tests(
+    pytester: pytest.Pytester,
+) -> None:
+    # Runs in file order: each test sees what the previous ones left in `seen`.
+    pytester.makepyfile(
+        """
+        import pytest
+
+        seen = {}
+
+        def _dirty(server, client):
+            client.rooms.create(name="left-over", empty_timeout=10)
+            server.join(client.tokens.create(room_name="left-over", participant_identity="a"))
+            server.add_webhook_endpoint("http://127.0.0.1:9/hooks")
+            server.set_faults(rate=0.0, seed=5)
+            return server.advance_clock(100)
+
+        @pytest.mark.baxcloud(manual_clock=True, egress_start_delay=0)
+        def test_first(baxcloud_fresh_server, baxcloud_client):
+            seen["server"] = baxcloud_fresh_server
+            seen["url"] = baxcloud_fresh_server.base_url
+            seen["key"] = baxcloud_fresh_server.api_key
+            seen["start"] = baxcloud_fresh_server.advance_clock(0)
+            _dirty(baxcloud_fresh_server, baxcloud_client)
+
+        @pytest.mark.baxcloud(manual_clock=True, egress_start_delay=0)
+        def test_same_options_same_server_just_started(baxcloud_fresh_server, baxcloud_client):
+            server = baxcloud_fresh_server
+            assert server is seen["server"]
+            assert (server.base_url, server.api_key) == (seen["url"], seen["key"])
+            assert list(baxcloud_client.rooms.list()) == []
+            assert server.events() == []
+            assert server.webhook_endpoints() == []
+            assert server.faults()["seed"] is None
+            assert server.advance_clock(0) == seen["start"]
+
+        @pytest.mark.baxcloud(manual_clock=True, egress_start_delay=2)
+        def test_other_options_other_server(baxcloud_fresh_server):
+            assert baxcloud_fresh_server is not seen["server"]
+
+        @pytest.mark.baxcloud(manual_clock=True, egress_start_delay=0)
+        def test_a_test_may_stop_its_server(baxcloud_fresh_server):
+            baxcloud_fresh_server.stop()
+
+        @pytest.mark.baxcloud(manual_clock=True, egress_start_delay=0)
+        def test_then_the_next_gets_a_new_one(baxcloud_fresh_server, baxcloud_client):
+            assert baxcloud_fresh_server is not seen["server"]
+            assert list(baxcloud_client.rooms.list()) == []
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:randomly")
+    result.assert_outcomes(passed=5)

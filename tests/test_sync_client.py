@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
 import warnings
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +23,7 @@ import httpx
 import pytest
 from helpers import unique, wait_until
 
+import baxcloud
 from baxcloud import AsyncBaxCloud, BaxCloud, BaxCloudError
 from baxcloud._sync import bridge as bridge_module
 from baxcloud._sync import client as sync_client_module
@@ -383,3 +385,48 @@ async def test_forked_child_leaves_the_parents_portal_alone(server: LocalServer)
         worker.join(60)
         assert not worker.is_alive(), "the parent's portal stopped serving"
         assert len(created) == 5
+
+
+# ---- tracebacks ----------------------------------------------------------------------
+
+
+def _frames_below(error: BaseException, caller: str) -> list[traceback.FrameSummary]:
+    """The traceback's frames after the caller's own (the test function's)."""
+    frames = traceback.extract_tb(error.__traceback__)
+    assert frames[0].name == caller
+    return frames[1:]
+
+
+def test_an_api_error_ends_two_frames_below_the_callers_line(server: LocalServer) -> None:
+    sync_dir = str(ROOT / "baxcloud" / "_sync")
+    name = unique("tb")
+    with server.client() as client:
+        client.rooms.create(name=name)
+        with pytest.raises(baxcloud.ConflictError) as created_twice:
+            client.rooms.create(name=name)
+        with pytest.raises(baxcloud.NotFoundError) as listed:
+            client.participants.list(name + "-missing")
+        with pytest.raises(baxcloud.NotFoundError) as requested:
+            client._request("GET", "/v1/rooms/" + name + "-missing", cast_to=dict)
+    caller = "test_an_api_error_ends_two_frames_below_the_callers_line"
+    for caught in (created_twice, listed, requested):
+        frames = _frames_below(caught.value, caller)
+        assert len(frames) <= 2, traceback.format_list(frames)
+        assert all(frame.filename.startswith(sync_dir) for frame in frames)
+    error = created_twice.value
+    assert type(error).__module__ == "baxcloud"
+    assert error.code == "room_already_exists" and error.request_id
+    assert error.__cause__ is None
+
+
+def test_a_trimmed_error_keeps_its_cause_and_the_causes_traceback() -> None:
+    api_key = "bax_sk_trace1234_" + "t" * 32
+    client = BaxCloud(api_key=api_key, base_url="http://127.0.0.1:9", max_retries=0)
+    with client, pytest.raises(baxcloud.APIConnectionError) as caught:
+        client.rooms.get("any")
+    caller = "test_a_trimmed_error_keeps_its_cause_and_the_causes_traceback"
+    frames = _frames_below(caught.value, caller)
+    assert len(frames) <= 2
+    cause = caught.value.__cause__
+    assert isinstance(cause, httpx.ConnectError)
+    assert cause.__traceback__ is not None  # the transport's frames, for whoever needs them

@@ -1,13 +1,23 @@
 """The `baxcloud` command line: `dev` (local server), `demo` (guided tour) and the
-resource commands (`rooms`, `participants`, ... in `resources.py`)."""
+resource commands (`rooms`, `participants`, ... in `resources.py`).
+
+Building the parser loads no part of the SDK (httpx, cattrs, anyio, the client):
+`baxcloud --help`, `--version` and a mistyped flag answer at once. A module that
+adds subcommands does so with `register(commands)` and imports the SDK only in
+its handlers; tests/cli/test_cli_startup.py holds every command to that.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from . import resources
+from .parsing import CommandParser, Version
 
 
 def _dev(args: argparse.Namespace) -> int:
@@ -62,16 +72,24 @@ def _dev(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    from .._core.errors import BaxCloudError
     from .demo import run_demo
 
-    return run_demo()
+    try:
+        return run_demo()
+    except BaxCloudError as exc:  # no server extra, or no server at BAXCLOUD_BASE_URL
+        print(f"baxcloud demo: error: {exc}", file=sys.stderr)
+        return 1
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="baxcloud", description="BaxCloud Python SDK command line."
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.add_argument("--version", action=Version)
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=CommandParser
+    )
 
     dev = commands.add_parser("dev", help="run the local BaxCloud server")
     dev.add_argument("--host", default="127.0.0.1")
@@ -121,18 +139,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(handler=_demo)
 
-    from .resources import add_resource_commands
-
-    add_resource_commands(commands)
+    resources.register(commands)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The command and its arguments; exits for --help, --version and usage errors."""
+    return build_parser().parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run a parsed command; its exit status."""
     try:
         return int(args.handler(args))
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `baxcloud rooms list | head`: the reader has had enough
+        # Python would fail again flushing stdout at exit; let it write nowhere.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run(parse_args(argv))
 
 
 if __name__ == "__main__":

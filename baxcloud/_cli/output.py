@@ -9,33 +9,33 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
-from typing import Any, TextIO
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from .spec import Column
 
 __all__ = [
     "MASK",
-    "Column",
     "ProgressBar",
     "print_json",
     "render_detail",
     "render_table",
+    "table_data",
     "to_data",
 ]
 
 MASK = "****"
 MAX_CELL = 48
 
-# (header, key): key is a field name, "a.b" for a nested field, "a|b" for the first
-# of several fields that is set, "#field" for the length of a list field.
-Column = tuple[str, str]
-
 
 def _iso(value: datetime) -> str:
     return value.isoformat()
 
 
-def _short_time(value: datetime) -> str:
-    return value.strftime("%Y-%m-%d %H:%M:%S")
+def _table_time(value: datetime) -> str:
+    """ISO 8601 in UTC to the second, with its zone: `2026-05-04T09:30:00Z`."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def to_data(obj: Any, *, datetime_format: Callable[[datetime], str] = _iso) -> Any:
@@ -57,8 +57,15 @@ def to_data(obj: Any, *, datetime_format: Callable[[datetime], str] = _iso) -> A
     return obj
 
 
-def table_data(obj: Any) -> Any:
-    return to_data(obj, datetime_format=_short_time)
+def table_data(obj: Any, shown_as: Mapping[str, Mapping[Any, str]] | None = None) -> Any:
+    """A model as `to_data`, for people: times to the second, and the values
+    named in `shown_as` (field -> {value: word}) as words (0 as `unlimited`, say)."""
+    data = to_data(obj, datetime_format=_table_time)
+    for name, words in (shown_as or {}).items():
+        value = data.get(name)
+        if type(value) is int and value in words:
+            data[name] = words[value]
+    return data
 
 
 def print_json(data: Any, out: TextIO) -> None:

@@ -42,6 +42,7 @@ from .errors import (
 from .log import logger, redact
 from .options import NOT_GIVEN, OPTION_NAMES, RequestOptions, TimeoutTypes, resolve_timeout
 from .pools import DEADLINE, HTTPPools, reclaim_orphaned_connections
+from .request_build import RequestBuilder
 from .response import record_response
 
 T = TypeVar("T")
@@ -141,6 +142,9 @@ class AsyncAPIClient:
             self.default_headers,
         )
         self._headers["Authorization"] = Secret(f"Bearer {self._api_key.raw}")
+        self._has_idempotency_key = "Idempotency-Key" in self._headers
+        self._has_content_type = "Content-Type" in self._headers
+        self._request_builder = RequestBuilder(self._headers)
 
     @property
     def api_key_id(self) -> str:
@@ -198,27 +202,22 @@ class AsyncAPIClient:
         """
         opts: RequestOptions = options or {}
         timeout, attempt_limit = self._timeout, self._attempt_limit
-        headers = self._headers
+        extra: dict[str, str] = {}
         if opts:
             _check_options(opts)
             if "timeout" in opts:
                 timeout, attempt_limit = resolve_timeout(opts["timeout"])
-            extra = opts.get("extra_headers")
-            if extra:
-                headers = _merge_headers(headers, extra)
+            if opts.get("extra_headers"):
+                extra = _merge_headers({}, opts["extra_headers"])
         if method != "GET":
             key = opts.get("idempotency_key")
-            if key is not None or "Idempotency-Key" not in headers:
-                if headers is self._headers:
-                    headers = dict(headers)
-                headers["Idempotency-Key"] = key or str(uuid.uuid4())
+            if key is not None or not ("Idempotency-Key" in extra or self._has_idempotency_key):
+                extra["Idempotency-Key"] = key or str(uuid.uuid4())
         content: bytes | None = None
         if body is not None:
             content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
-            if "Content-Type" not in headers:
-                if headers is self._headers:
-                    headers = dict(headers)
-                headers["Content-Type"] = "application/json"
+            if not ("Content-Type" in extra or self._has_content_type):
+                extra["Content-Type"] = "application/json"
         query = {k: v for k, v in params.items() if v is not None} if params else None
         max_retries = opts.get("max_retries", self.max_retries)
         url = self.base_url + path
@@ -228,7 +227,7 @@ class AsyncAPIClient:
             logger.debug("%s %s (attempt %d)", method, path, retries.used + 1)
             try:
                 status, response, raw = await self._attempt(
-                    method, url, content, query, headers, timeout, attempt_limit
+                    method, url, content, query, extra, timeout, attempt_limit
                 )
             except (httpx.TimeoutException, TimeoutError) as exc:
                 if not retries.exhausted:
@@ -266,15 +265,15 @@ class AsyncAPIClient:
         url: str,
         content: bytes | None,
         query: Mapping[str, Any] | None,
-        headers: Mapping[str, str],
+        extra_headers: dict[str, str],
         timeout: httpx.Timeout,  # noqa: ASYNC109 (httpx's per-phase limits)
         attempt_limit: float | None,
     ) -> tuple[int, httpx.Response, bytes]:
         """One HTTP exchange, body included, within `attempt_limit` seconds."""
         pool = self._http.get()
-        extensions = None
+        extensions: dict[str, Any] = {}
         if attempt_limit is not None:
-            extensions = {DEADLINE: time.monotonic() + attempt_limit}
+            extensions[DEADLINE] = time.monotonic() + attempt_limit
         # httpx's own per-phase timeouts (each at most `attempt_limit`) end a wait for
         # the pool first: httpcore can lose a connection slot when a request is
         # cancelled just as a connection is handed to it (encode/httpcore#1093), so
@@ -284,12 +283,13 @@ class AsyncAPIClient:
         if attempt_limit is not None:
             deadline = anyio.current_time() + attempt_limit + _BACKSTOP_GRACE
         with anyio.CancelScope(deadline=deadline) as scope:
-            request = pool.build_request(
+            request = self._request_builder.build(
+                pool,
                 method,
                 url,
+                extra=extra_headers,
                 content=content,
                 params=query,
-                headers=headers,
                 timeout=timeout,
                 extensions=extensions,
             )

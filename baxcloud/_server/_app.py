@@ -16,6 +16,7 @@ import hmac
 import json
 import logging
 import secrets
+import sqlite3
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl
@@ -28,7 +29,7 @@ from .._core.api_key import parse_api_key
 from .._core.errors import BaxCloudError
 from . import _storage
 from ._clock import MANUAL_CLOCK_META, Clock
-from ._config import ServerConfig, load_credentials
+from ._config import WEBHOOK_SECRET_META, ServerConfig, load_credentials
 from ._context import MediaSettings, Reply, RequestContext, Services
 from ._errors import ApiError, invalid_request
 from ._faults import DropConnection, FaultInjector, drop_connection
@@ -51,6 +52,12 @@ Send = Callable[[Message], Awaitable[None]]
 AUTHENTICATED_PREFIXES = frozenset({"v1", "_dev"})
 READ_METHODS = frozenset({"GET", "HEAD"})
 DOWNLOAD_KEY_META = "download_signing_key"
+# What a reset keeps of the meta table: the credentials and the schema version.
+RESET_KEEPS_META = ("api_key", WEBHOOK_SECRET_META, DOWNLOAD_KEY_META, "schema_version")
+# Routes that discard the whole state: no catching up first (nor waiting for a
+# recording file being written), and no Idempotency-Key record (it would survive
+# the reset it records, and a replay would not reset).
+RESET_ROUTES = frozenset({"/_dev/reset"})
 RATE_LIMIT_HEADERS = {
     # The local server does not rate limit; these static values are documented.
     "X-RateLimit-Limit": "10000",
@@ -86,6 +93,7 @@ class LocalBaxCloudApp:
         try:
             with self._storage.transaction():
                 self._credentials, webhook_secret = load_credentials(db, config)
+                self._start_secret = webhook_secret
                 download_key = _storage.get_meta(db, DOWNLOAD_KEY_META)
                 if download_key is None:
                     download_key = secrets.token_hex(32)
@@ -120,15 +128,16 @@ class LocalBaxCloudApp:
         self.idempotency = IdempotencyStore(db)
         # Fault injection (see _faults) is the first hook; off unless configured.
         self.faults = FaultInjector(config.faults)
+        self.scheduler = Scheduler(
+            self._storage, self.clock, self.media, self.idempotency, self.webhooks
+        )
         self.services = Services(
             clock=self.clock,
             credentials=self._credentials,
             media=self.media,
             webhooks=self.webhooks,
             faults=self.faults,
-        )
-        self.scheduler = Scheduler(
-            self._storage, self.clock, self.media, self.idempotency, self.webhooks
+            reset_server=self._reset,
         )
         self.router = build_router()
         self.request_hooks: list[RequestHook] = [self.faults.hook]
@@ -145,6 +154,21 @@ class LocalBaxCloudApp:
     def webhook_secret(self) -> str:
         """The secret deliveries are signed with now (it changes when rotated)."""
         return self.webhooks.primary_secret
+
+    def _reset(self, db: sqlite3.Connection) -> None:
+        """Back to the just-started state, keeping the credentials (`POST /_dev/reset`).
+
+        Runs on the loop thread inside the handler's transaction: no other
+        request's handler can interleave, and one in flight runs wholly after it.
+        """
+        _storage.clear(db, RESET_KEEPS_META)
+        now = self.clock.reset()
+        if self.clock.manual:
+            _storage.set_meta(db, MANUAL_CLOCK_META, repr(now))
+        self.scheduler.reset()
+        self.media.files.clear()
+        self.faults.configure(self.config.faults)
+        self.webhooks.reset(db, now, self._start_secret, self.config.webhook_urls)
 
     def close(self) -> None:
         if not self._closed:
@@ -227,9 +251,11 @@ class LocalBaxCloudApp:
         # A read does not queue behind another request's file write (it sees the
         # state before that recording completes); a change does, to keep the order.
         reads = method in READ_METHODS
-        await self.scheduler.catch_up(wait_for_other_writes=not reads)
+        resets = match.route.template in RESET_ROUTES
+        if not resets:
+            await self.scheduler.catch_up(wait_for_other_writes=not reads)
         idem_key = request.headers.get("idempotency-key")
-        if idem_key is None or method not in MUTATING_METHODS:
+        if idem_key is None or method not in MUTATING_METHODS or resets:
             await self._run_hooks(method, parts, match, None)
             result = self._run(match, request, method, body, request_id, raw_path)
             if not reads:

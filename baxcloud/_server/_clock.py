@@ -14,6 +14,13 @@ class Clock:
     def __init__(self, *, manual: bool = False, start: float | None = None) -> None:
         self.manual = manual
         self._now = time.time() if start is None else float(start)
+        self.start = self._now  # where `reset` puts a manual clock back
+
+    def reset(self) -> float:
+        """Put a manual clock back to its first reading; returns the reading."""
+        if self.manual:
+            self._now = self.start
+        return self.now()
 
     def now(self) -> float:
         return self._now if self.manual else time.time()

@@ -36,6 +36,8 @@ class Services:
     media: MediaSettings
     webhooks: WebhookDelivery
     faults: FaultInjector
+    # Back to the just-started state, inside the caller's transaction (`POST /_dev/reset`).
+    reset_server: Callable[[sqlite3.Connection], None]
 
 
 @attrs.frozen(kw_only=True)

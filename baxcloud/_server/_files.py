@@ -114,6 +114,20 @@ class RecordingFiles:
         if isinstance(self._results.pop(spec, None), int):
             self.path(spec.filename).unlink(missing_ok=True)
 
+    def clear(self) -> None:
+        """Delete every recording file and forget unclaimed results (a server reset).
+
+        The temp dir itself stays: a write still running on a worker thread may be
+        about to use it (see `Scheduler.reset`).
+        """
+        self._results.clear()
+        directory = self._fixed if self._fixed is not None else self._temp
+        if directory is None or not directory.is_dir():
+            return
+        for path in directory.iterdir():
+            if path.is_file():
+                path.unlink(missing_ok=True)
+
     def cleanup(self) -> None:
         with self._temp_lock:
             if self._temp is not None:

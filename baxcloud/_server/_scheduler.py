@@ -114,6 +114,16 @@ class Scheduler:
         self._webhooks = webhooks
         self._next_purge = -math.inf
         self._writes: dict[RecordingFile, asyncio.Task[None]] = {}
+        self._generation = 0  # bumped by `reset`
+
+    def reset(self) -> None:
+        """Forget pending work (a server reset, after the tables were emptied).
+
+        A file still being written on a worker thread cannot be stopped: when it
+        is done it is deleted rather than handed to a recording that no longer exists.
+        """
+        self._generation += 1
+        self._next_purge = -math.inf
 
     def sweep(self) -> RecordingFile | None:
         """Apply due timed changes in one transaction; purge expired idempotency keys.
@@ -169,6 +179,7 @@ class Scheduler:
 
     async def _write(self, spec: RecordingFile) -> None:
         result: WriteResult
+        generation = self._generation
         try:
             try:
                 result = await anyio.to_thread.run_sync(self._media.files.write, spec)
@@ -177,6 +188,9 @@ class Scheduler:
             except Exception as exc:
                 logger.exception("writing recording %s failed", spec.recording_id)
                 result = OSError(str(exc))
-            self._media.files.put_result(spec, result)
+            if generation == self._generation:
+                self._media.files.put_result(spec, result)
+            elif isinstance(result, int):  # written for a recording that a reset removed
+                self._media.files.path(spec.filename).unlink(missing_ok=True)
         finally:
             self._writes.pop(spec, None)

@@ -12,7 +12,7 @@ import contextlib
 import os
 import pathlib
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from ._lock import DataDirectoryLock, lock_data_dir
 
@@ -230,6 +230,25 @@ class Storage:
         self.db.close()
         if self._lock is not None:
             self._lock.release()
+
+
+def clear(db: sqlite3.Connection, keep_meta: Iterable[str]) -> None:
+    """Delete every row of every table (inside the caller's transaction), and restart
+    the AUTOINCREMENT sequences, keeping only the `meta` rows named in `keep_meta`."""
+    kept = tuple(keep_meta)
+    tables = [
+        str(row[0])
+        for row in db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+    ]
+    for table in tables:
+        if table != "meta":
+            db.execute(f'DELETE FROM "{table}"')  # noqa: S608 (names from sqlite_master)
+    marks = ", ".join("?" * len(kept))
+    db.execute(f"DELETE FROM meta WHERE key NOT IN ({marks})", kept)  # noqa: S608
+    if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'").fetchone():
+        db.execute("DELETE FROM sqlite_sequence")
 
 
 def get_meta(db: sqlite3.Connection, key: str) -> str | None:

@@ -152,8 +152,10 @@ class WebhookDelivery:
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
         self._inflight: dict[int, asyncio.Task[None]] = {}
+        self._cancelled: set[asyncio.Task[None]] = set()  # by a reset, still unwinding
         self._client: httpx.AsyncClient | None = None
         self._stopping = False
+        self._generation = 0  # bumped by `reset`: older attempts record nothing
         # Replaceable so that tests can make a name resolve anywhere on cue.
         self.resolve: _webhook_targets.Resolver = _webhook_targets.resolve_host
 
@@ -196,6 +198,25 @@ class WebhookDelivery:
         self._primary, self._previous, self._previous_until = new_secret, old, until
         return until
 
+    def reset(self, db: sqlite3.Connection, now: float, primary: str, urls: Sequence[str]) -> None:
+        """A server reset, inside its transaction, once the tables are emptied.
+
+        Attempts in flight are cancelled and never recorded, so nothing queued
+        before the reset is delivered after it; the secret goes back to `primary`
+        (a rotation is forgotten) and the endpoints to `urls`.
+        """
+        self._generation += 1
+        for task in self._inflight.values():
+            task.cancel()
+            self._cancelled.add(task)
+            task.add_done_callback(self._cancelled.discard)
+        self._inflight.clear()
+        _storage.set_meta(db, WEBHOOK_SECRET_META, primary)
+        self._primary, self._previous, self._previous_until = primary, None, -math.inf
+        for url in urls:
+            upsert_endpoint(db, now, url)
+        self.wake()
+
     # ---- the worker --------------------------------------------------------------------
 
     def wake(self) -> None:
@@ -220,7 +241,7 @@ class WebhookDelivery:
     async def stop(self) -> None:
         """Stop the worker and cancel attempts in flight; queued events stay queued."""
         self._stopping = True
-        tasks = list(self._inflight.values())
+        tasks = [*self._inflight.values(), *self._cancelled]
         if self._task is not None:
             tasks.append(self._task)
         for task in tasks:
@@ -284,7 +305,8 @@ class WebhookDelivery:
         return None if next_due is None else max(0.0, next_due - time.time())
 
     def _finished(self, seq: int, task: asyncio.Task[None]) -> None:
-        self._inflight.pop(seq, None)
+        if self._inflight.get(seq) is task:  # after a reset, `seq` may be another task's
+            del self._inflight[seq]
         if not self._stopping:
             self.wake()
 
@@ -304,6 +326,7 @@ class WebhookDelivery:
 
     async def _attempt(self, head: _Head) -> None:
         assert self._client is not None
+        generation = self._generation
         found = self._body(head.event_id)
         if found is None:  # cannot happen (events are never deleted); do not spin on it
             with self._storage.transaction() as db:
@@ -327,6 +350,8 @@ class WebhookDelivery:
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR_CHARS]
         latency_ms = round((time.perf_counter() - started) * 1000, 3)
+        if generation != self._generation:  # the server was reset meanwhile
+            return
         self._record(head, name, status, error, latency_ms, attempted_at, give_up=refused)
 
     async def _send(self, url: str, body: bytes, headers: dict[str, str]) -> int:

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from .._core.errors import BaxCloudError
 from .._core.options import NOT_GIVEN, RequestOptions, TimeoutTypes
 from .._core.pagination import AsyncPage, AsyncPager
 from .._core.response import APIResponse, raw_response
@@ -23,6 +24,18 @@ if TYPE_CHECKING:
     from .._client import AsyncBaxCloud
 
 T = TypeVar("T")
+E = TypeVar("E", bound=BaseException)
+
+
+def _from_here(error: E) -> E:
+    """`error` with its traceback cut at the blocking call it ends.
+
+    The frames between the blocking call and the `raise` (the bridge, the event
+    loop, the async resource and the request pipeline) say nothing about the
+    caller's mistake; without them a traceback ends two frames below the
+    caller's line. An error's `__cause__` (the transport error, say) keeps its own.
+    """
+    return error.with_traceback(None)
 
 
 class SyncAPIClient:
@@ -42,7 +55,10 @@ class SyncAPIClient:
         self._finalizer = weakref.finalize(self, self._bridge.stop)
 
     def _run(self, awaitable: Awaitable[T]) -> T:
-        return self._bridge.run(awaitable)
+        try:
+            return self._bridge.run(awaitable)
+        except BaxCloudError as exc:
+            raise _from_here(exc)  # noqa: B904 (the same error, traceback trimmed)
 
     @property
     def base_url(self) -> str:
@@ -141,16 +157,22 @@ class SyncResource:
         self._async = async_resource
 
     def _run(self, awaitable: Awaitable[T]) -> T:
-        return self._client._run(awaitable)
+        try:
+            return self._client._bridge.run(awaitable)
+        except BaxCloudError as exc:
+            raise _from_here(exc)  # noqa: B904 (the same error, traceback trimmed)
 
     def _page(self, pager: AsyncPager[T]) -> SyncPage[T]:
-        return self._sync_page(self._client._run(pager))
+        try:
+            return self._sync_page(self._client._bridge.run(pager))
+        except BaxCloudError as exc:
+            raise _from_here(exc)  # noqa: B904 (the same error, traceback trimmed)
 
     def _sync_page(self, page: AsyncPage[T]) -> SyncPage[T]:
         return SyncPage(page=page, run=self._client._run)
 
     def _run_raw(self, call: Awaitable[T]) -> APIResponse[T]:
-        return self._client._run(raw_response(call))
+        return self._run(raw_response(call))
 
     def _page_raw(self, pager: AsyncPager[T]) -> APIResponse[SyncPage[T]]:
         return self._run_raw(pager)._map(self._sync_page)

@@ -77,4 +77,5 @@ def build_router() -> Router:
     router.add("/_dev/webhook-deliveries", {"GET": webhooks.list_deliveries})
     router.add("/_dev/webhook-secret/rotate", {"POST": webhooks.rotate_secret})
     router.add("/_dev/faults", {"GET": faults.get_faults, "POST": faults.set_faults})
+    router.add("/_dev/reset", {"POST": simulation.reset})
     return router

@@ -2,7 +2,7 @@
 
 Operations devJoin, devLeave, devPublishTrack, devUnpublishTrack,
 devConnectIngress, devDisconnectIngress, devFailIngress, devFailEgress,
-devGetClock, devAdvanceClock, devListEvents.
+devGetClock, devAdvanceClock, devListEvents, devReset.
 """
 
 from __future__ import annotations
@@ -219,3 +219,10 @@ def advance_clock(ctx: RequestContext) -> Reply:
 
 def events(ctx: RequestContext) -> Reply:
     return Reply(200, {"items": list_events(ctx.db, ctx.query.get("event"))})
+
+
+def reset(ctx: RequestContext) -> Reply:
+    """Back to the just-started state (the app knows what that takes)."""
+    parse_body(ctx.body, ())
+    ctx.services.reset_server(ctx.db)
+    return Reply(204)
