@@ -224,3 +224,26 @@ def test_from_dict_says_what_is_wrong() -> None:
         Room.from_dict([("sid", "RM_1")])  # type: ignore[arg-type]
     # Nulls for fields with defaults mean the defaults, as in a response.
     assert Room.from_dict({"sid": "RM_1", "name": "r", "metadata": None}).metadata == ""
+
+
+def test_structuring_follows_the_converter_on_every_path() -> None:
+    """The fast path (known keys only) and cattrs' function give the same models."""
+    base = {"sid": "RM_1", "name": "r"}
+    expected = Room(sid="RM_1", name="r", max_participants=12, enable_recording=True)
+    # Values of another type are converted as cattrs converts them, on both paths.
+    loose = {**base, "maxParticipants": "12", "enableRecording": 1}
+    assert Room.from_dict(loose) == expected
+    assert Room.from_dict({**loose, "future": 1}) == expected
+    # Missing or null: the default; a factory default is a fresh object.
+    nulls = {"sid": "PA_1", "identity": "a", "permission": None, "tracks": None}
+    participant = Participant.from_dict(nulls)
+    assert participant == Participant(sid="PA_1", identity="a")
+    assert participant.permission == Participant.from_dict(nulls).permission
+    assert Participant.from_dict({**nulls, "x": None}).extra_fields == {"x": None}
+    # What cannot be converted fails with the field's name, on both paths.
+    for data in ({**base, "maxParticipants": "many"}, {**base, "maxParticipants": "many", "y": 1}):
+        with pytest.raises(ValueError, match="max_participants"):
+            Room.from_dict(data)
+    # Classes with validators or converters are built through their __init__.
+    grants = Grants.from_dict({"canPublish": False, "canPublishSources": ["camera"]})
+    assert grants == Grants(can_publish=False, can_publish_sources=("camera",))

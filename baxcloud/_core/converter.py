@@ -87,9 +87,7 @@ EXTRA_FIELDS = "_extra_fields"  # the slot behind `Model.extra_fields` (model.py
 def keep_extra_fields(cls: type[Any], structure_fn: StructureFn) -> StructureFn:
     """`structure_fn`, keeping the JSON fields `cls` does not know in `extra_fields`.
 
-    For a class without that field (not a `Model`), `structure_fn` itself. The
-    check costs one subset test of the keys when every field is known, the
-    usual case.
+    For a class without that field (not a `Model`), `structure_fn` itself.
     """
     if not hasattr(cls, EXTRA_FIELDS):
         return structure_fn
@@ -114,31 +112,103 @@ def _set_extra_fields(obj: Any, data: dict[str, Any], known: frozenset[str]) -> 
 
 
 def _structure_model_fn(cls: type[Any]) -> StructureFn:
-    """cattrs' structuring function for `cls`, taking `null` for "not sent" and keeping
-    unknown fields.
+    """The converter's structuring function for `cls`: `_fast_path`, then cattrs' own.
 
     A field that has a default gets it when the API sends `null` for it, as when
     the field is missing; a required field still has to be there. Unknown fields
-    are kept (`keep_extra_fields`, inlined: this runs for every item of every page).
+    are kept (`keep_extra_fields`).
     """
-    structure_fn = make_dict_structure_fn(cls, converter, **_camel_overrides(cls))
-    keeps_extra = hasattr(cls, EXTRA_FIELDS)
-    known = _known_fields(cls)
+    structure_fn = keep_extra_fields(
+        cls, make_dict_structure_fn(cls, converter, **_camel_overrides(cls))
+    )
     defaulted = frozenset(
         camel(a.name) for a in attrs.fields(cls) if a.init and a.default is not attrs.NOTHING
     )
 
     def structure_model(data: Any, target: type[Any]) -> Any:
-        if type(data) is not dict:
-            return structure_fn(data, target)  # raises, saying why
-        if None in data.values():
+        if type(data) is dict and None in data.values():
             data = {k: v for k, v in data.items() if v is not None or k not in defaulted}
-        obj = structure_fn(data, target)
-        if keeps_extra and not data.keys() <= known:
-            _set_extra_fields(obj, data, known)
-        return obj
+        return structure_fn(data, target)  # raises for what is not a `cls`, saying why
 
-    return structure_model
+    return _fast_path(cls, structure_model)
+
+
+def _fast_path(cls: type[Any], fallback: StructureFn) -> StructureFn:
+    """`fallback`, with a fast path for the usual object: a dict of known fields only.
+
+    Generated from the class's fields, like cattrs' own function, and calling the
+    same hooks of the converter; a field with a default takes it when missing or
+    `null`. For a class whose fields have no validator or converter, the object
+    is built by setting its slots directly (what its `__init__` does, without
+    the call). Anything unusual (an unknown key, a missing field, a hook that
+    raises) is left to `fallback`, which also says what is wrong.
+    """
+    attrs.resolve_types(cls)
+    every = attrs.fields(cls)
+    fields = [a for a in every if a.init]
+    direct = (
+        len(fields) == len(every)
+        and all(a.validator is None and a.converter is None for a in every)
+        and "__slots__" in vars(cls)
+        and not hasattr(cls, "__attrs_post_init__")
+    )
+    names: dict[str, Any] = {
+        "cls": cls,
+        "fallback": fallback,
+        "known": _known_fields(cls),
+        "new": object.__new__,
+    }
+    values = []
+    for i, field in enumerate(fields):
+        hook = converter.get_structure_hook(field.type)
+        key = camel(field.name)
+        names[f"t{i}"] = field.type
+        if hook == converter._structure_call:
+            # `str`, `int`, `bool`...: cattrs calls the type, which gives a value of
+            # that very type back unchanged, so such a value is used as it is.
+            required = f"(v if type(v := o[{key!r}]) is t{i} else t{i}(v))"
+            optional = f"(v if type(v) is t{i} else t{i}(v))"
+        else:
+            names[f"h{i}"] = hook
+            required = f"h{i}(o[{key!r}], t{i})"
+            optional = f"h{i}(v, t{i})"
+        if field.default is attrs.NOTHING:
+            values.append(required)
+            continue
+        if isinstance(field.default, attrs.Factory):  # type: ignore[arg-type]
+            names[f"d{i}"] = field.default.factory
+            default = f"d{i}()"
+        else:
+            names[f"d{i}"] = field.default
+            default = f"d{i}"
+        values.append(f"({optional} if (v := get({key!r})) is not None else {default})")
+    if direct:
+        for i, field in enumerate(fields):
+            names[f"s{i}"] = getattr(cls, field.name).__set__
+        body = ["        obj = new(cls)"]
+        body += [f"        s{i}(obj, {value})" for i, value in enumerate(values)]
+        body += ["        return obj"]
+    else:
+        arguments = ", ".join(f"{f.name}={value}" for f, value in zip(fields, values, strict=True))
+        body = [f"        return cls({arguments})"]
+    # Everything the function uses is a default argument: a local, not a global, lookup.
+    bound = ", ".join(f"{name}={name}" for name in names)
+    source = "\n".join(
+        [
+            f"def structure(o, target, *, {bound}):",
+            "    if type(o) is not dict or not o.keys() <= known:",
+            "        return fallback(o, target)",
+            "    get = o.get",
+            "    try:",
+            *body,
+            "    except Exception:",
+            "        return fallback(o, target)",
+        ]
+    )
+    namespace = dict(names)
+    exec(compile(source, f"<baxcloud structure {cls.__qualname__}>", "exec"), namespace)  # noqa: S102
+    structure: StructureFn = namespace["structure"]
+    return structure
 
 
 def _unstructure_model_fn(cls: type[Any]) -> Callable[[Any], dict[str, Any]]:
