@@ -1,4 +1,4 @@
-"""Developer sessions: `nox -s tests lint typecheck generate bench soak`.
+"""Developer sessions: `nox -s tests tests_httpx2 lint typecheck generate bench soak`.
 
 Each check is defined here once; CI (`.ci/run`) runs README's test command and then
 these sessions. Versions come from pyproject.toml (ruff's pin is its `lint` extra).
@@ -20,6 +20,15 @@ def tests(session: nox.Session) -> None:
     """The test suite against the local server (as README and CI run it)."""
     session.install("-e", ".[test]")
     session.run("python", "-m", "pytest", "-q", *session.posargs)
+
+
+@nox.session(python="3.11")
+def tests_httpx2(session: nox.Session) -> None:
+    """The test suite with every client sending through httpx2 (tests/http_library.py)."""
+    session.install("-e", ".[test]")
+    session.run(
+        "python", "-m", "pytest", "-q", *session.posargs, env={"BAXCLOUD_TEST_HTTP": "httpx2"}
+    )
 
 
 @nox.session(python="3.11")
@@ -55,5 +64,5 @@ def generate(session: nox.Session) -> None:
 @nox.session(python="3.11")
 def bench(session: nox.Session) -> None:
     """Benchmarks: ratios against raw httpx and peers, measured in one run."""
-    session.install("-e", ".[server]", "livekit-api", "standardwebhooks")
+    session.install("-e", ".[server]", "livekit-api", "standardwebhooks", "httpx-aiohttp")
     session.run("python", "benchmarks/run.py", *session.posargs)

@@ -55,6 +55,7 @@ from ._sync.page import SyncPage
 
 if TYPE_CHECKING:
     from . import webhooks
+    from ._aiohttp_transport import aiohttp_http_client
     from ._core.download import ProgressCallback
     from ._media_models import (
         AutoStreamConfig,
@@ -150,6 +151,7 @@ __all__ = [
     "UnprocessableEntityError",
     "WebhookVerificationError",
     "__version__",
+    "aiohttp_http_client",
     "webhooks",
 ]
 
@@ -158,6 +160,7 @@ __all__ = [
 # event classes are not free to import, and many programs never need them.
 _LAZY_MODULES = {
     "webhooks": ".webhooks",
+    "aiohttp_http_client": "._aiohttp_transport",
     "ProgressCallback": "._core.download",
     "AsyncEgress": "._resources.egress",
     "AsyncIngress": "._resources.ingress",

@@ -39,8 +39,14 @@ class AsyncBaxCloud(AsyncAPIClient):
             call fails with `APIResponseValidationError`; default 16 MiB.
         webhook_secret: `whsec_...` for `webhooks.verify`; default: BAXCLOUD_WEBHOOK_SECRET.
         default_headers: headers sent with every request.
-        http_client: an `httpx.AsyncClient` to use instead of the SDK's own; the
-            SDK never closes a client it did not create.
+        http_client: your own HTTP client, used instead of the SDK's (its proxies,
+            certificates, auth, event hooks, mounts and transport apply): an
+            `httpx.AsyncClient` or `httpx2.AsyncClient`; the blocking `BaxCloud` also
+            takes an `httpx.Client` or `httpx2.Client`. The SDK never closes a client
+            it did not create (docs/http-clients.md).
+        proxy: a proxy URL (`http://user:pass@host:port`) or an `httpx.Proxy` for
+            every request, instead of the HTTP(S)_PROXY environment variables; not
+            with `http_client` (configure your client's proxy instead).
     """
 
     @cached_property

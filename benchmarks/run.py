@@ -257,31 +257,50 @@ def bench_async_overhead(quick: bool) -> None:
 
 
 @contextlib.contextmanager
-def dev_server() -> Iterator[Any]:
-    """`baxcloud dev` in its own process, so that it does not share our GIL."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "baxcloud", "dev", "--port", "0"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        settings: dict[str, str] = {}
-        while len(settings) < 3:
-            line = proc.stdout.readline()
-            if not line:
-                raise RuntimeError("baxcloud dev exited early")
-            if line.startswith("  BAXCLOUD_"):
-                key, _, value = line.strip().partition("=")
-                settings[key] = value
-        from baxcloud.testing import LocalServer
+def dev_server(*, log: bool = False) -> Iterator[Any]:
+    """`baxcloud dev` in its own process, so that it does not share our GIL.
 
-        yield LocalServer.connect(
-            settings["BAXCLOUD_BASE_URL"], api_key=settings["BAXCLOUD_API_KEY"]
+    Quiet unless `log`; its output goes to a file, as a terminal would take it (a pipe
+    nobody reads would block it).
+    """
+    import tempfile
+
+    from baxcloud._cli.dev import parse_export_line
+
+    with tempfile.TemporaryFile("w+") as out:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "baxcloud",
+                "dev",
+                "--port",
+                "0",
+                *(() if log else ("--quiet",)),
+            ],
+            stdout=out,
+            text=True,
         )
-    finally:
-        proc.terminate()
-        proc.wait(10)
+        try:
+            settings: dict[str, str] = {}
+            deadline = time.monotonic() + 60
+            while len(settings) < 3:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("baxcloud dev did not start")
+                time.sleep(0.05)
+                out.seek(0)
+                for line in out.read().splitlines():
+                    setting = parse_export_line(line)
+                    if setting is not None:
+                        settings[setting[0]] = setting[1]
+            from baxcloud.testing import LocalServer
+
+            yield LocalServer.connect(
+                settings["BAXCLOUD_BASE_URL"], api_key=settings["BAXCLOUD_API_KEY"]
+            )
+        finally:
+            proc.terminate()
+            proc.wait(10)
 
 
 def bench_loopback(quick: bool) -> None:
@@ -463,6 +482,66 @@ def bench_paging(quick: bool) -> None:
     row("paging: RSS growth over the rounds", "", growth, "<= 5 MB", growth <= 5, " MB")
 
 
+def bench_aiohttp_transport(quick: bool) -> None:
+    """AsyncBaxCloud over httpx-aiohttp's transport against the default, at high concurrency.
+
+    Reads of one room (the server's table does not grow), `in_flight` at a time,
+    both clients with the SDK's pool limits; docs/http-clients.md reports it.
+    """
+    try:
+        from httpx_aiohttp import HttpxAiohttpClient
+    except ImportError:
+        print("  (skipped: httpx-aiohttp is not installed)")
+        return
+    from baxcloud._core.pools import DEFAULT_LIMITS
+
+    total = 1000 if quick else 3000
+    with dev_server() as server:
+        server.client().rooms.create(name="bench-aiohttp")
+
+        async def run(in_flight: int) -> dict[str, float]:
+            aiohttp_http = HttpxAiohttpClient(limits=DEFAULT_LIMITS, follow_redirects=False)
+            async with (
+                server.async_client() as default,
+                server.async_client(http_client=aiohttp_http) as over_aiohttp,
+                aiohttp_http,
+            ):
+
+                async def burst(client: Any) -> float:
+                    limiter = asyncio.Semaphore(in_flight)
+
+                    async def one() -> None:
+                        async with limiter:
+                            await client.rooms.get("bench-aiohttp")
+
+                    start = time.perf_counter()
+                    await asyncio.gather(*(one() for _ in range(total)))
+                    return (time.perf_counter() - start) / total
+
+                best: dict[str, float] = {}
+                contenders = [("default", default), ("aiohttp", over_aiohttp)]
+                for attempt in range(4):
+                    for name, client in contenders[:: 1 if attempt % 2 == 0 else -1]:
+                        value = await burst(client)
+                        best[name] = min(best.get(name, value), value)
+                return best
+
+        for in_flight in (64, 256):
+            best = asyncio.run(run(in_flight))
+            speedup = best["default"] / best["aiohttp"]
+            row(
+                f"httpx-aiohttp transport, {in_flight} in flight",
+                "default httpx transport (speed-up)",
+                speedup,
+                "report",
+                True,
+            )
+            REPORTED.append(
+                f"{in_flight} in flight: default {1e6 * best['default']:.0f} us/call, "
+                f"httpx-aiohttp {1e6 * best['aiohttp']:.0f} us/call"
+            )
+
+
 def _rss_bytes() -> int:
     with open("/proc/self/statm") as statm:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
@@ -620,6 +699,35 @@ def bench_reset(quick: bool) -> None:
     row("LocalServer.reset()", "fresh LocalServer start+stop", ratio, "<= 0.05x", ratio <= 0.05)
 
 
+def bench_dev_log(quick: bool) -> None:
+    """`baxcloud dev`'s request log: a logged server against a --quiet one, same requests,
+    alternating one by one; medians, so that a busy machine's bursts count for neither."""
+    number = 500 if quick else 3000
+    with dev_server(log=True) as logged, dev_server() as quiet:
+        clients = {}
+        for name, server in (("logged", logged), ("quiet", quiet)):
+            http = httpx.Client(
+                base_url=server.base_url, headers={"Authorization": f"Bearer {server.api_key}"}
+            )
+            http.post("/v1/rooms", json={"name": "bench"}).raise_for_status()
+            clients[name] = http
+        timings: dict[str, list[float]] = {name: [] for name in clients}
+        for _ in range(number):
+            for name, http in clients.items():
+                start = time.perf_counter()
+                http.get("/v1/rooms/bench?limit=1")
+                timings[name].append(time.perf_counter() - start)
+        for http in clients.values():
+            http.close()
+    medians = {name: statistics.median(values) for name, values in timings.items()}
+    print(
+        f"  median GET: logged {medians['logged'] * 1e6:.0f} us, "
+        f"quiet {medians['quiet'] * 1e6:.0f} us"
+    )
+    ratio = medians["logged"] / medians["quiet"]
+    row("dev server request log", "baxcloud dev --quiet", ratio, "<= 1.10x", ratio <= 1.10)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer iterations")
@@ -634,9 +742,11 @@ def main() -> int:
         bench_loopback,
         bench_bulk,
         bench_paging,
+        bench_aiohttp_transport,
         bench_memory,
         bench_server,
         bench_reset,
+        bench_dev_log,
     )
     for bench in benches:
         if args.only and args.only not in bench.__name__:

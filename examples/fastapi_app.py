@@ -15,10 +15,12 @@ when not using the hosted API, BAXCLOUD_BASE_URL. Try it against the local serve
 
     pip install 'baxcloud[server,fastapi]'
     baxcloud dev --webhook-url http://127.0.0.1:8000/webhooks/baxcloud
-    # in another terminal, export the BAXCLOUD_* lines `baxcloud dev` printed, then:
+    # in another terminal, paste the `export BAXCLOUD_...` lines `baxcloud dev` printed, then:
     uvicorn examples.fastapi_app:app --port 8000    # or: python examples/fastapi_app.py
     curl -X POST localhost:8000/rooms/standup/join -H 'content-type: application/json' \
         -d '{"identity": "ann", "name": "Ann"}'
+    baxcloud simulate join --room standup --identity ann   # the client app joins: webhooks follow
+    curl localhost:8000/events
 
 In a real application, take the identity from your own authentication (session, OAuth
 token, ...) rather than from the request body: whoever holds a token can join as it.

@@ -14,10 +14,12 @@ when not using the hosted API, BAXCLOUD_BASE_URL. Try it against the local serve
 
     pip install 'baxcloud[server,flask]'
     baxcloud dev --webhook-url http://127.0.0.1:5000/webhooks/baxcloud
-    # in another terminal, export the BAXCLOUD_* lines `baxcloud dev` printed, then:
+    # in another terminal, paste the `export BAXCLOUD_...` lines `baxcloud dev` printed, then:
     flask --app examples.flask_app run --port 5000    # or: python examples/flask_app.py
     curl -X POST localhost:5000/rooms/standup/join -H 'content-type: application/json' \
         -d '{"identity": "ann", "name": "Ann"}'
+    baxcloud simulate join --room standup --identity ann   # the client app joins: webhooks follow
+    curl localhost:5000/events
 
 In production, serve `create_app()` with a WSGI server, for example
 `gunicorn 'examples.flask_app:create_app()'`. In a real application, take the identity

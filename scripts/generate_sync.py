@@ -115,6 +115,12 @@ def call_arguments(args: ast.arguments) -> str:
     return ", ".join(parts)
 
 
+# Parameters of `AsyncAPIClient.__init__` whose type differs for the blocking client:
+# it takes blocking HTTP clients too (see baxcloud/_sync/base.py, `_attach`).
+BLOCKING_ANNOTATIONS = {
+    "http_client": "httpx.Client | httpx2.Client | httpx.AsyncClient | httpx2.AsyncClient | None"
+}
+
 CLIENT_SUMMARY = """\
 The blocking BaxCloud client: the calls of `AsyncBaxCloud`, each returning its result.
 
@@ -282,6 +288,8 @@ class Generator:
         )
         init = next(n for n in base.body if isinstance(n, ast.FunctionDef) and n.name == "__init__")
         for arg in init.args.kwonlyargs:
+            if arg.arg in BLOCKING_ANNOTATIONS:
+                arg.annotation = ast.parse(BLOCKING_ANNOTATIONS[arg.arg], mode="eval").body
             self.need(annotation_names(arg.annotation), base_available)
         defaults = {
             target.id: dotted_from_package(BASE_CLIENT)
@@ -304,7 +312,7 @@ class Generator:
         self.lines += [
             "",
             f"    def __init__({ast.unparse(init.args)}) -> None:",
-            f"        self._attach(AsyncBaxCloud({call_arguments(init.args)}))",
+            f"        self._attach(AsyncBaxCloud, {call_arguments(init.args)})",
         ]
         for name, resource_cls in namespaces:
             sync_cls = sync_name(resource_cls)

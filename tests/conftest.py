@@ -5,9 +5,17 @@ from typing import Any
 
 import pytest
 from helpers import MEDIA_BYTES_PER_SECOND, either_client
+from http_library import HTTP_LIBRARY, use_httpx2_clients
 
 from baxcloud import AsyncBaxCloud, BaxCloud
 from baxcloud.testing import LocalServer
+
+
+@pytest.fixture(autouse=True)
+def _http_library(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """BAXCLOUD_TEST_HTTP=httpx2 (`nox -s tests_httpx2`): the clients send through httpx2."""
+    if HTTP_LIBRARY == "httpx2" and request.node.get_closest_marker("sdk_pool") is None:
+        use_httpx2_clients(monkeypatch)
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,7 @@ from pathlib import Path
 from types import ModuleType
 
 import baxcloud
+from baxcloud._cli.dev import parse_export_line
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -52,7 +53,7 @@ def test_public_names() -> None:
 FOREIGN_NAMES = {
     *("Any", "Callable", "Iterable", "Literal", "Mapping", "None", "Self", "Sequence", "T"),
     *("Path", "PathLike", "TracebackType", "Unpack"),
-    *("AsyncClient", "Response", "Timeout", "URL"),  # httpx
+    *("AsyncClient", "Client", "Proxy", "Response", "Timeout", "URL"),  # httpx, httpx2
 }
 
 
@@ -107,7 +108,7 @@ def test_demo_runs_against_an_embedded_server() -> None:
     out = result.stdout
     for expected in (
         "Started an embedded local BaxCloud server",
-        "created 'team-standup'",
+        "created 'team-standup-",
         "Room Host (host-1) joined",
         "Viewer (viewer-42) joined",
         "verified viewer token: can_publish=False",
@@ -148,9 +149,9 @@ def test_dev_server_prints_working_credentials(tmp_path: Path) -> None:
         while len(settings) < 3:
             line = proc.stdout.readline()
             assert line, "dev server exited early"
-            if "=" in line and line.strip().startswith("BAXCLOUD_"):
-                key, _, value = line.strip().partition("=")
-                settings[key] = value
+            setting = parse_export_line(line)
+            if setting is not None:
+                settings[setting[0]] = setting[1]
         client = baxcloud.BaxCloud(
             api_key=settings["BAXCLOUD_API_KEY"], base_url=settings["BAXCLOUD_BASE_URL"]
         )

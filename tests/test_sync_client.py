@@ -143,9 +143,18 @@ def test_the_async_core_knows_nothing_of_the_blocking_client() -> None:
 
 
 def test_client_constructors_match() -> None:
-    a = inspect.signature(AsyncBaxCloud.__init__)
-    s = inspect.signature(BaxCloud.__init__)
-    assert list(a.parameters.values()) == list(s.parameters.values())
+    """The same parameters; the blocking client's http_client also takes blocking clients."""
+    a = inspect.signature(AsyncBaxCloud.__init__).parameters
+    s = inspect.signature(BaxCloud.__init__).parameters
+    assert list(a) == list(s)
+    for name, parameter in a.items():
+        if name == "http_client":
+            assert parameter.annotation == "httpx.AsyncClient | httpx2.AsyncClient | None"
+            blocking = (
+                "httpx.Client | httpx2.Client | httpx.AsyncClient | httpx2.AsyncClient | None"
+            )
+            parameter = parameter.replace(annotation=blocking)
+        assert s[name] == parameter
 
 
 def test_many_threads_share_one_client(server: LocalServer) -> None:
@@ -249,6 +258,7 @@ def test_client_works_in_a_forked_child(server: LocalServer) -> None:
         assert client.rooms.get(name).name == name  # the parent's client still works
 
 
+@pytest.mark.sdk_pool  # a user's blocking client adds worker threads (test_http_clients.py)
 async def test_portal_threads_are_not_left_behind(server: LocalServer) -> None:
     # Inside a running loop, blocking calls go through a portal thread per client.
     gc.collect()
@@ -276,8 +286,8 @@ def test_threads_share_one_pool_and_each_thread_loop_closes_with_its_thread(
         loops.append(real_new_event_loop())
         return loops[-1]
 
-    def new_pool() -> BlockingPool:
-        pools.append(BlockingPool())
+    def new_pool(*args: Any) -> BlockingPool:
+        pools.append(BlockingPool(*args))
         return pools[-1]
 
     real_new_event_loop = loops_module.new_event_loop
@@ -327,6 +337,7 @@ def test_a_users_http_client_stays_on_one_loop(server: LocalServer) -> None:
     assert http.is_closed
 
 
+@pytest.mark.sdk_pool  # a user's blocking client adds worker threads (test_http_clients.py)
 async def test_calls_from_a_running_loop_go_through_the_portal(server: LocalServer) -> None:
     before = set(threading.enumerate())
     with server.client() as client:

@@ -22,6 +22,7 @@ __all__ = [
     "render_detail",
     "render_table",
     "table_data",
+    "table_time",
     "to_data",
 ]
 
@@ -33,7 +34,7 @@ def _iso(value: datetime) -> str:
     return value.isoformat()
 
 
-def _table_time(value: datetime) -> str:
+def table_time(value: datetime) -> str:
     """ISO 8601 in UTC to the second, with its zone: `2026-05-04T09:30:00Z`."""
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -60,7 +61,7 @@ def to_data(obj: Any, *, datetime_format: Callable[[datetime], str] = _iso) -> A
 def table_data(obj: Any, shown_as: Mapping[str, Mapping[Any, str]] | None = None) -> Any:
     """A model as `to_data`, for people: times to the second, and the values
     named in `shown_as` (field -> {value: word}) as words (0 as `unlimited`, say)."""
-    data = to_data(obj, datetime_format=_table_time)
+    data = to_data(obj, datetime_format=table_time)
     for name, words in (shown_as or {}).items():
         value = data.get(name)
         if type(value) is int and value in words:

@@ -18,7 +18,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from functools import cached_property
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 import anyio.lowlevel
@@ -39,11 +39,15 @@ from .errors import (
     RateLimitError,
     status_error_class,
 )
+from .http_backend import adapted_async_client, check_http_client, check_proxy
 from .log import logger, redact
 from .options import NOT_GIVEN, OPTION_NAMES, RequestOptions, TimeoutTypes, resolve_timeout
 from .pools import DEADLINE, HTTPPools, reclaim_orphaned_connections
 from .request_build import RequestBuilder
 from .response import record_response
+
+if TYPE_CHECKING:
+    import httpx2
 
 T = TypeVar("T")
 
@@ -79,15 +83,16 @@ class AsyncAPIClient:
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         webhook_secret: str | None = None,
         default_headers: Mapping[str, str] | None = None,
-        http_client: httpx.AsyncClient | None = None,
+        http_client: httpx.AsyncClient | httpx2.AsyncClient | None = None,
+        proxy: str | httpx.URL | httpx.Proxy | None = None,
     ) -> None:
         key = api_key if api_key is not None else os.environ.get("BAXCLOUD_API_KEY")
         if key is None:
             raise BaxCloudError(
                 "no API key: pass api_key= or set the BAXCLOUD_API_KEY environment variable"
             )
-        if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
-            raise TypeError("http_client must be an httpx.AsyncClient")
+        check_http_client(http_client, blocking_allowed=False)
+        checked_proxy = check_proxy(proxy, http_client)
         self._api_key = parse_api_key(key)
         url = base_url if base_url is not None else os.environ.get("BAXCLOUD_BASE_URL")
         self._configure(
@@ -102,7 +107,9 @@ class AsyncAPIClient:
             if webhook_secret is not None
             else os.environ.get("BAXCLOUD_WEBHOOK_SECRET")
         )
-        self._http = HTTPPools(http_client)
+        self._http = HTTPPools(
+            None if http_client is None else adapted_async_client(http_client), checked_proxy
+        )
 
     def _configure(
         self,
@@ -241,7 +248,7 @@ class AsyncAPIClient:
                     await retries.pause(type(exc).__name__)
                     continue
                 raise APIConnectionError(
-                    f"{_connection_failure(exc, url)}: {method} {path}"
+                    f"{_connection_failure(exc, url, self._http.proxy)}: {method} {path}"
                 ) from exc
 
             request_id = response.headers.get("x-request-id")
@@ -350,15 +357,19 @@ def _check_options(opts: Mapping[str, Any]) -> None:
             raise ValueError("idempotency_key must be 1-255 printable ASCII characters")
 
 
-def _connection_failure(exc: httpx.RequestError, url: str) -> str:
-    """Where the request went and why it got no answer, in words."""
-    target = httpx.URL(url)
-    port = target.port or (443 if target.scheme == "https" else 80)
-    address = f"{target.host}:{port}"
+def _connection_failure(exc: httpx.RequestError, url: str, proxy: httpx.Proxy | None) -> str:
+    """Where the request went and why it got no answer, in words (never the proxy's password)."""
+    address = _host_and_port(httpx.URL(url))
+    if proxy is not None:
+        address += f" through the proxy {_host_and_port(proxy.url)}"
     cause = _cause(exc)
     if isinstance(exc, httpx.ConnectError):
         return f"cannot connect to {address} ({cause})"
     return f"connection to {address} failed ({type(exc).__name__}: {cause})"
+
+
+def _host_and_port(url: httpx.URL) -> str:
+    return f"{url.host}:{url.port or (443 if url.scheme == 'https' else 80)}"
 
 
 def _cause(exc: BaseException) -> str:

@@ -71,11 +71,12 @@ _chosen_pool = contextvars.ContextVar("baxcloud_chosen_pool", default=None)
 
 
 class HTTPPools:
-    def __init__(self, client: httpx.AsyncClient | None) -> None:
+    def __init__(self, client: httpx.AsyncClient | None, proxy: httpx.Proxy | None = None) -> None:
         self._user_client = client
         self.owned = client is None
+        self.proxy = proxy  # for the pools the SDK makes
         self._closed = False
-        self._by_loop = ProcessBound(_PoolPerLoop)
+        self._by_loop = ProcessBound(lambda: _PoolPerLoop(proxy))
 
     @property
     def closed(self) -> bool:
@@ -121,7 +122,8 @@ class HTTPPools:
 class _PoolPerLoop:
     """One process's pools, by event loop."""
 
-    def __init__(self) -> None:
+    def __init__(self, proxy: httpx.Proxy | None) -> None:
+        self._proxy = proxy
         self._lock = threading.Lock()
         self._pools: dict[Any, httpx.AsyncClient] = {}
         self._last: tuple[Any, httpx.AsyncClient] | None = None
@@ -137,7 +139,9 @@ class _PoolPerLoop:
                 # closed any more; drop them so they do not pile up.
                 for stale in [k for k in self._pools if _is_closed(k)]:
                     del self._pools[stale]
-                pool = httpx.AsyncClient(limits=DEFAULT_LIMITS, follow_redirects=False)
+                pool = httpx.AsyncClient(
+                    limits=DEFAULT_LIMITS, follow_redirects=False, proxy=self._proxy
+                )
                 self._pools[loop] = pool
             self._last = (loop, pool)
             return pool

@@ -24,10 +24,11 @@ from ._app import LocalBaxCloudApp, RequestHook, RequestInfo
 from ._config import ServerConfig, generate_api_key, generate_webhook_secret
 from ._faults import FAULT_KINDS, FaultConfig
 from ._lock import DataDirectoryInUse
-from ._serve import create_uvicorn_server, serve
+from ._serve import CannotListen, create_uvicorn_server, serve
 
 __all__ = [
     "FAULT_KINDS",
+    "CannotListen",
     "DataDirectoryInUse",
     "FaultConfig",
     "LocalBaxCloudApp",

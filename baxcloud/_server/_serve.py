@@ -2,15 +2,50 @@
 
 from __future__ import annotations
 
+import errno
 import ipaddress
+import logging
+import os
 import socket
 from collections.abc import Callable
 from typing import Any
 
+from .._core.errors import BaxCloudError
 from ._app import LocalBaxCloudApp
 from ._config import ServerConfig
 
 ReadyCallback = Callable[[str, LocalBaxCloudApp], None]
+LogWriter = Callable[[str], None]
+
+
+class CannotListen(BaxCloudError):
+    """The server could not listen on `host`:`port` (in use, not allowed, no such address)."""
+
+    def __init__(self, host: str, port: int, error: OSError) -> None:
+        if error.errno == errno.EADDRINUSE:
+            text = f"port {port} is in use on {host}; pick another with --port"
+        elif error.errno == errno.EACCES:
+            text = f"not allowed to listen on port {port} of {host}; pick another with --port"
+        else:
+            code = error.errno if not isinstance(error, socket.gaierror) else None
+            reason = os.strerror(code) if code else (error.strerror or str(error))
+            text = f"cannot listen on {host} port {port}: {reason}"
+        super().__init__(text)
+        self.host, self.port, self.error = host, port, error
+
+
+class _BindFailure(logging.Filter):
+    """Takes uvicorn's log record of a failed bind (its message is the OSError itself)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.error: OSError | None = None
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, OSError) and self.error is None:
+            self.error = record.msg
+            return False
+        return True
 
 
 def _parse_ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
@@ -86,11 +121,13 @@ def create_uvicorn_server(
     port: int = 7880,
     on_ready: ReadyCallback | None = None,
     log_level: str = "warning",
+    log: LogWriter | None = None,
 ) -> Any:
     """A `uvicorn.Server` for `app` (port 0 picks a free port).
 
     `on_ready(base_url, app)` runs once it is listening. Run it with
     `.run()` (blocking) or `await .serve()`; stop it with `.should_exit = True`.
+    With `log`, a line per request and per webhook attempt goes to it (`_access_log`).
     """
     import uvicorn
 
@@ -106,8 +143,13 @@ def create_uvicorn_server(
                     break
             on_ready(_base_url(host, bound_port), app)
 
+    asgi: Any = app
+    if log is not None:
+        from ._access_log import enable
+
+        asgi = enable(app, log)
     config = uvicorn.Config(
-        app,
+        asgi,
         host=host,
         port=port,
         lifespan="on",
@@ -124,10 +166,24 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 7880,
     on_ready: ReadyCallback | None = None,
+    log: LogWriter | None = None,
 ) -> None:
-    """Run the local server until interrupted (blocking)."""
+    """Run the local server until interrupted (blocking).
+
+    Raises `CannotListen` when `host`:`port` cannot be listened on (in use, say).
+    """
     app = LocalBaxCloudApp(config)
+    bind_failure = _BindFailure()
+    uvicorn_log = logging.getLogger("uvicorn.error")
     try:
-        create_uvicorn_server(app, host=host, port=port, on_ready=on_ready).run()
+        server = create_uvicorn_server(app, host=host, port=port, on_ready=on_ready, log=log)
+        uvicorn_log.addFilter(bind_failure)
+        try:
+            server.run()
+        except SystemExit:  # uvicorn's way out of a failed start
+            if bind_failure.error is not None:
+                raise CannotListen(host, port, bind_failure.error) from None
+            raise
     finally:
+        uvicorn_log.removeFilter(bind_failure)
         app.close()

@@ -37,7 +37,7 @@ import logging
 import math
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -129,6 +129,20 @@ class _Head:
     attempts: int
 
 
+@attrs.frozen(kw_only=True)
+class AttemptReport:
+    """One finished delivery attempt, as told to `WebhookDelivery.on_attempt`."""
+
+    event: str
+    url: str
+    attempt: int
+    status: int | None
+    error: str | None
+    outcome: str  # "delivered", "retrying", "failed" or "disabled"
+    retry_in: float | None
+    latency_ms: float
+
+
 class WebhookDelivery:
     """Endpoints, secrets and the delivery worker of one server."""
 
@@ -158,6 +172,8 @@ class WebhookDelivery:
         self._generation = 0  # bumped by `reset`: older attempts record nothing
         # Replaceable so that tests can make a name resolve anywhere on cue.
         self.resolve: _webhook_targets.Resolver = _webhook_targets.resolve_host
+        # Told about every finished attempt when set (`baxcloud dev` prints them).
+        self.on_attempt: Callable[[AttemptReport], None] | None = None
 
     def __repr__(self) -> str:  # never shows a secret
         return f"WebhookDelivery(running={self._task is not None})"
@@ -452,3 +468,16 @@ class WebhookDelivery:
             outcome,
             "" if error is None else f" ({error})",
         )
+        if self.on_attempt is not None:
+            self.on_attempt(
+                AttemptReport(
+                    event=name,
+                    url=head.url,
+                    attempt=attempt,
+                    status=status,
+                    error=error,
+                    outcome=outcome,
+                    retry_in=None if next_at is None else self._schedule[head.attempts],
+                    latency_ms=latency_ms,
+                )
+            )

@@ -7,11 +7,12 @@
 from __future__ import annotations
 
 import weakref
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._core.errors import BaxCloudError
+from .._core.http_backend import check_http_client, check_proxy, is_blocking_client
 from .._core.options import NOT_GIVEN, RequestOptions, TimeoutTypes
 from .._core.pagination import AsyncPage, AsyncPager
 from .._core.response import APIResponse, raw_response
@@ -46,9 +47,18 @@ class SyncAPIClient:
     _parent: SyncAPIClient | None
     _finalizer: weakref.finalize[Any, Any] | None
 
-    def _attach(self, async_client: AsyncBaxCloud) -> None:
+    def _attach(
+        self, factory: Callable[..., AsyncBaxCloud], *, http_client: object, **settings: Any
+    ) -> None:
+        """Build the async client from the settings; a blocking `http_client` is the bridge's."""
+        check_http_client(http_client, blocking_allowed=True)
+        blocking_client = None
+        if is_blocking_client(http_client):
+            check_proxy(settings.get("proxy"), http_client)
+            blocking_client, http_client = http_client, None
+        async_client = factory(**settings, http_client=http_client)
         self._async = async_client
-        self._bridge = SyncBridge(async_client._http)
+        self._bridge = SyncBridge(async_client._http, blocking_client)
         self._parent = None
         # Closes the pools, loops and portal when the client is closed,
         # garbage-collected, or still open at interpreter exit.

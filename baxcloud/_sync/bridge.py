@@ -4,12 +4,13 @@ Two ways, one result: the very same coroutine runs to completion.
 
 - From a thread with no running event loop (the usual case), on that
   thread's own loop (`loops.py`) with the blocking pool (`transport.py`),
-  which every such thread shares: no hand-off between threads.
+  which every such thread shares: no hand-off between threads. A user's
+  blocking client (`httpx.Client`, `httpx2.Client`) is that pool's client.
 - From inside a running event loop (Jupyter, async frameworks calling blocking
-  code), which must not be blocked, and for a user-supplied
-  `httpx.AsyncClient`, which must stay on one loop: on the client's portal
-  (`portal.py`: anyio's `BlockingPortal` on a thread of its own), started on
-  first use.
+  code), which must not be blocked, and for a user-supplied async client,
+  which must stay on one loop: on the client's portal (`portal.py`: anyio's
+  `BlockingPortal` on a thread of its own), started on first use. A user's
+  blocking client serves these calls too, its I/O on worker threads.
 
 Closing the client (or garbage-collecting it) closes its pools, its loops and
 its portal. A child after `os.fork()` starts afresh (`ProcessBound`).
@@ -33,11 +34,12 @@ T = TypeVar("T")
 
 
 class SyncBridge:
-    def __init__(self, pools: HTTPPools) -> None:
+    def __init__(self, pools: HTTPPools, blocking_client: Any = None) -> None:
+        """`blocking_client`: the user's `httpx.Client` (or httpx2's), if given."""
         self._pools = pools
         # A user's own AsyncClient belongs to one loop, so it always uses the portal.
         self._on_calling_thread = pools.owned
-        self._runners = ProcessBound(_Runners)
+        self._runners = ProcessBound(lambda: _Runners(blocking_client))
 
     def run(self, awaitable: Awaitable[T]) -> T:
         """Run `awaitable` to completion and return its result."""
@@ -62,11 +64,13 @@ async def _await(awaitable: Awaitable[T]) -> T:
 class _Runners:
     """What runs one client's calls in one process, each part made on first use."""
 
-    def __init__(self) -> None:
+    def __init__(self, blocking_client: Any) -> None:
+        self._blocking_client = blocking_client
         self._lock = threading.Lock()
         self._loops: ThreadLoops | None = ThreadLoops()
         self._pool: BlockingPool | None = None
         self._portal: Portal | None = None
+        self._portal_pool: BlockingPool | None = None
 
     def on_calling_thread(self, coro: Coroutine[Any, Any, T], pools: HTTPPools) -> T:
         try:
@@ -87,6 +91,8 @@ class _Runners:
         except BaseException:
             coro.close()
             raise
+        if self._portal_pool is not None:
+            return pools.context_using(self._portal_pool.client).run(portal.run, coro)
         return portal.run(coro)
 
     def _make_blocking_pool(self, pools: HTTPPools) -> tuple[ThreadLoops, BlockingPool]:
@@ -94,7 +100,7 @@ class _Runners:
             pools.check_open()
             assert self._loops is not None  # only `stop` drops it, after closing the pools
             if self._pool is None:
-                self._pool = BlockingPool()
+                self._pool = BlockingPool(pools.proxy, self._blocking_client)
             return self._loops, self._pool
 
     def _start_portal(self, pools: HTTPPools) -> Portal:
@@ -103,6 +109,8 @@ class _Runners:
         with self._lock:
             pools.check_open()
             if self._portal is None:
+                if self._blocking_client is not None:
+                    self._portal_pool = BlockingPool(None, self._blocking_client, offload=True)
                 self._portal = Portal()
             return self._portal
 
@@ -110,6 +118,7 @@ class _Runners:
         with self._lock:
             pool, portal = self._pool, self._portal
             self._loops = self._pool = self._portal = None  # each thread's loop closes with it
+            self._portal_pool = None  # over the user's client, which stays theirs to close
         if portal is not None:
             portal.stop(closing=pools.aclose)
         if pool is not None:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from typing import Any, Unpack
 
     import httpx
+    import httpx2
 
     from .._core.download import ProgressCallback
     from .._core.options import RequestOptions, TimeoutTypes
@@ -625,8 +626,14 @@ class BaxCloud(SyncAPIClient):
             call fails with `APIResponseValidationError`; default 16 MiB.
         webhook_secret: `whsec_...` for `webhooks.verify`; default: BAXCLOUD_WEBHOOK_SECRET.
         default_headers: headers sent with every request.
-        http_client: an `httpx.AsyncClient` to use instead of the SDK's own; the
-            SDK never closes a client it did not create.
+        http_client: your own HTTP client, used instead of the SDK's (its proxies,
+            certificates, auth, event hooks, mounts and transport apply): an
+            `httpx.AsyncClient` or `httpx2.AsyncClient`; the blocking `BaxCloud` also
+            takes an `httpx.Client` or `httpx2.Client`. The SDK never closes a client
+            it did not create (docs/http-clients.md).
+        proxy: a proxy URL (`http://user:pass@host:port`) or an `httpx.Proxy` for
+            every request, instead of the HTTP(S)_PROXY environment variables; not
+            with `http_client` (configure your client's proxy instead).
     """
 
     def __init__(
@@ -639,19 +646,24 @@ class BaxCloud(SyncAPIClient):
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         webhook_secret: str | None = None,
         default_headers: Mapping[str, str] | None = None,
-        http_client: httpx.AsyncClient | None = None,
+        http_client: httpx.Client
+        | httpx2.Client
+        | httpx.AsyncClient
+        | httpx2.AsyncClient
+        | None = None,
+        proxy: str | httpx.URL | httpx.Proxy | None = None,
     ) -> None:
         self._attach(
-            AsyncBaxCloud(
-                api_key=api_key,
-                base_url=base_url,
-                timeout=timeout,
-                max_retries=max_retries,
-                max_response_bytes=max_response_bytes,
-                webhook_secret=webhook_secret,
-                default_headers=default_headers,
-                http_client=http_client,
-            )
+            AsyncBaxCloud,
+            api_key=api_key,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            max_response_bytes=max_response_bytes,
+            webhook_secret=webhook_secret,
+            default_headers=default_headers,
+            http_client=http_client,
+            proxy=proxy,
         )
 
     @cached_property

@@ -5,26 +5,39 @@ thing that loop runs, so waiting in a socket call is the same as awaiting it:
 an `httpx.AsyncClient` whose transport does its I/O with a blocking
 `httpx.Client` makes the blocking client as fast as plain `httpx.Client`. It
 is not tied to any event loop, so every calling thread shares one.
+
+With a user's blocking client (`BaxCloud(http_client=httpx.Client(...))`) the
+transport sends through that client instead (`http_backend.send_blocking`).
+On the portal's loop, which serves the calls made from inside running event
+loops, the blocking I/O runs on worker threads (`offload`): the portal's loop
+keeps serving other calls meanwhile.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import httpx
 
+from .._core.http_backend import send_blocking, shell
 from .._core.pools import DEADLINE, DEFAULT_LIMITS
 
 
 class BlockingPool:
     """An `httpx.AsyncClient` over a `BlockingTransport`, closed without an event loop."""
 
-    def __init__(self) -> None:
-        self._transport = BlockingTransport()
-        self.client = httpx.AsyncClient(
-            limits=DEFAULT_LIMITS, follow_redirects=False, transport=self._transport
-        )
+    def __init__(
+        self, proxy: httpx.Proxy | None = None, user_client: Any = None, offload: bool = False
+    ) -> None:
+        self._transport = BlockingTransport(proxy, user_client, offload)
+        if user_client is None:
+            self.client = httpx.AsyncClient(
+                limits=DEFAULT_LIMITS, follow_redirects=False, transport=self._transport
+            )
+        else:
+            self.client = shell(user_client, self._transport)
 
     def close(self) -> None:
         self._transport.close()
@@ -33,33 +46,61 @@ class BlockingPool:
 class BlockingTransport(httpx.AsyncBaseTransport):
     """An async transport that does its I/O with a blocking `httpx.Client`.
 
-    Proxies from the environment, pool limits, timeouts and errors are that
-    client's own. Its loop never regains control while a socket call waits,
-    so the cancel scope that bounds an attempt cannot fire: the transport
-    enforces the attempt's deadline (the `DEADLINE` request extension) itself.
+    Proxies (`proxy=`, else from the environment), pool limits, timeouts and
+    errors are that client's own. Its loop never regains control while a socket
+    call waits, so the cancel scope that bounds an attempt cannot fire: the
+    transport enforces the attempt's deadline (the `DEADLINE` request extension)
+    itself.
     """
 
-    def __init__(self) -> None:
-        self._client = httpx.Client(limits=DEFAULT_LIMITS, follow_redirects=False)
-        # The transport httpx.Client picks for a URL (a proxy's, from the environment,
-        # or the default): sending through it directly skips a second pass of cookie
-        # and auth handling, which the outer client does already.
-        self._transport_for_url: Callable[[httpx.URL], httpx.BaseTransport] = (
-            self._client._transport_for_url
-        )
+    def __init__(self, proxy: httpx.Proxy | None, user_client: Any, offload: bool) -> None:
+        self._send: Callable[[httpx.Request], httpx.Response]
+        self._offload = offload
+        self._client = user_client
+        self._owned = user_client is None
+        if user_client is None:
+            client = httpx.Client(limits=DEFAULT_LIMITS, follow_redirects=False, proxy=proxy)
+            self._client = client
+            # The transport httpx.Client picks for a URL (a proxy's or the default):
+            # sending through it directly skips a second pass of cookie and auth
+            # handling, which the outer client does already.
+            transport_for_url = client._transport_for_url
+            self._send = lambda request: transport_for_url(request.url).handle_request(request)
+        else:
+            self._send = lambda request: send_blocking(user_client, request)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         deadline: float | None = request.extensions.get(DEADLINE)
         if deadline is not None:
             _clamp_timeouts(request, deadline)
-        response = self._transport_for_url(request.url).handle_request(request)
+        response = await self._send_offloaded(request) if self._offload else self._send(request)
         assert isinstance(response.stream, httpx.SyncByteStream)  # as httpx.Client checks
         # The same response, its body read through the async interface.
-        response.stream = _AsyncBody(response.stream, deadline)
+        response.stream = _AsyncBody(response.stream, deadline, self._offload)
         return response
 
+    async def _send_offloaded(self, request: httpx.Request) -> httpx.Response:
+        """`_send` on a worker thread. A blocking socket wait cannot be interrupted: a
+        call cancelled meanwhile waits for it, then closes the response it no longer wants.
+        """
+        import anyio.to_thread  # deferred: only the portal offloads (import time)
+
+        sent: list[httpx.Response] = []
+
+        def send() -> httpx.Response:
+            sent.append(self._send(request))
+            return sent[0]
+
+        try:
+            return await anyio.to_thread.run_sync(send)
+        except BaseException:
+            if sent:
+                sent[0].close()
+            raise
+
     def close(self) -> None:
-        self._client.close()
+        if self._owned:  # a user's client stays theirs to close
+            self._client.close()
 
     async def aclose(self) -> None:
         self.close()
@@ -79,19 +120,24 @@ def _clamp_timeouts(request: httpx.Request, deadline: float) -> None:
 class _AsyncBody(httpx.AsyncByteStream):
     """A blocking response body as an async iterator (not a generator: no event-loop hooks)."""
 
-    def __init__(self, stream: httpx.SyncByteStream, deadline: float | None) -> None:
+    def __init__(self, stream: httpx.SyncByteStream, deadline: float | None, offload: bool) -> None:
         self._stream = stream
         self._chunks = iter(stream)
         self._deadline = deadline
+        self._offload = offload
 
     def __aiter__(self) -> AsyncIterator[bytes]:
         return self
 
     async def __anext__(self) -> bytes:
-        try:
-            chunk = next(self._chunks)
-        except StopIteration:
-            raise StopAsyncIteration from None
+        if self._offload:
+            import anyio.to_thread  # deferred: only the portal offloads (import time)
+
+            chunk = await anyio.to_thread.run_sync(next, self._chunks, None)
+        else:
+            chunk = next(self._chunks, None)
+        if chunk is None:
+            raise StopAsyncIteration
         if self._deadline is not None and time.monotonic() > self._deadline:
             raise httpx.ReadTimeout("the attempt's deadline passed while reading the body")
         return chunk

@@ -14,6 +14,7 @@ import threading
 import pytest
 
 from baxcloud import BaxCloud, BaxCloudError
+from baxcloud._cli.dev import parse_export_line
 from baxcloud._server import generate_api_key
 from baxcloud._server._storage import DB_FILENAME
 
@@ -38,8 +39,9 @@ class DevServer:
         def read() -> None:
             assert self.proc.stdout is not None
             for line in self.proc.stdout:
-                if "BAXCLOUD_BASE_URL=" in line:
-                    self.base_url = line.strip().split("=", 1)[1]
+                setting = parse_export_line(line)
+                if setting is not None and setting[0] == "BAXCLOUD_BASE_URL":
+                    self.base_url = setting[1]
                     found.set()
 
         threading.Thread(target=read, daemon=True).start()

@@ -10,6 +10,7 @@ answers, the target file appears only with exactly the recording's bytes, a
 from __future__ import annotations
 
 import functools
+import importlib
 import json
 import logging
 from collections.abc import Callable, Iterator
@@ -431,15 +432,26 @@ async def test_a_part_file_longer_than_the_recording_is_discarded(
     assert [request.headers.get("range") for request in hostile.seen] == [None]
 
 
-@pytest.mark.parametrize("kind", ["sync", "async"])
+@pytest.mark.parametrize(
+    ("kind", "library", "http_class"),
+    [
+        ("sync", "httpx", "AsyncClient"),
+        ("sync", "httpx", "Client"),
+        ("sync", "httpx2", "Client"),
+        ("async", "httpx", "AsyncClient"),
+        ("async", "httpx2", "AsyncClient"),
+    ],
+)
 async def test_a_users_http_client_neither_follows_redirects_nor_sends_its_credentials(
     kind: str,
+    library: str,
+    http_class: str,
     media_server: LocalServer,
     hostile: DownloadServer,
     tmp_path: Path,
 ) -> None:
     """An `http_client` that follows redirects and carries an Authorization header."""
-    http = httpx.AsyncClient(
+    http = getattr(importlib.import_module(library), http_class)(
         follow_redirects=True, headers={"Authorization": f"Bearer {media_server.api_key}"}
     )
     factory = media_server.client if kind == "sync" else media_server.async_client
@@ -459,7 +471,9 @@ async def test_a_users_http_client_neither_follows_redirects_nor_sends_its_crede
         assert len(hostile.seen) == 2  # the `hostile` fixture checks none carried a credential
     finally:
         if isinstance(client, BaxCloud):
-            client.close()  # `http` belongs to the blocking client's loop: left to it
+            client.close()  # an async `http` belongs to the blocking client's loop: left to it
+            if http_class == "Client":
+                http.close()
         else:
             await client.aclose()
             await http.aclose()
