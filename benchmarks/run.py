@@ -454,6 +454,77 @@ def bench_bulk(quick: bool) -> None:
     )
 
 
+def bench_paging(quick: bool) -> None:
+    """Iterating 10,000 rooms page by page (limit 100), blocking, against raw httpx.Client.
+
+    Both walk the same pages of `listRooms` and decode the JSON; the SDK also builds a
+    `Room` for every item. The RSS growth over all the rounds shows whether memory
+    stays flat (pages already walked are not kept).
+    """
+    total, limit = (2_000, 100) if quick else (10_000, 100)
+    with dev_server() as server:
+        headers = {"Authorization": f"Bearer {server.api_key}"}
+
+        async def seed() -> None:
+            async with httpx.AsyncClient(base_url=server.base_url, headers=headers) as http:
+                limiter = asyncio.Semaphore(32)
+
+                async def one(i: int) -> None:
+                    async with limiter:
+                        response = await http.post("/v1/rooms", json={"name": f"page-{i}"})
+                        response.raise_for_status()
+
+                await asyncio.gather(*(one(i) for i in range(total)))
+
+        asyncio.run(seed())
+        with (
+            server.client() as client,
+            httpx.Client(base_url=server.base_url, headers=headers) as raw,
+        ):
+            cpu: dict[str, float] = {}
+
+            def timed(name: str, walk: Callable[[], int]) -> float:
+                start, start_cpu = time.perf_counter(), time.process_time()
+                count = walk()
+                assert count == total, count
+                used = time.process_time() - start_cpu
+                cpu[name] = min(cpu.get(name, used), used)
+                return time.perf_counter() - start
+
+            def ours() -> int:
+                return sum(1 for _ in client.rooms.list(limit=limit))
+
+            def baseline() -> int:
+                count, page = 0, 1
+                while True:
+                    body = raw.get("/v1/rooms", params={"page": page, "limit": limit}).json()
+                    count += len(body["items"])
+                    if not body["hasMore"] or not body["items"]:
+                        return count
+                    page += 1
+
+            ours()  # warm up: connections, structure functions
+            before = _rss_bytes()
+            best = side_by_side(
+                5 if quick else 9,
+                {"ours": lambda: timed("ours", ours), "raw": lambda: timed("raw", baseline)},
+            )
+            growth = (_rss_bytes() - before) / 2**20
+    ratio = best["ours"] / best["raw"]
+    REPORTED.append(
+        f"paging: client CPU per room {cpu['ours'] / total * 1e6:.1f} us "
+        f"(raw httpx.Client and json: {cpu['raw'] / total * 1e6:.1f} us)"
+    )
+    row(
+        f"paging: {total:,} rooms, limit {limit}",
+        "raw httpx.Client",
+        ratio,
+        "<= 1.25x",
+        ratio <= 1.25,
+    )
+    row("paging: RSS growth over the rounds", "", growth, "<= 5 MB", growth <= 5, " MB")
+
+
 def bench_aiohttp_transport(quick: bool) -> None:
     """AsyncBaxCloud over httpx-aiohttp's transport against the default, at high concurrency.
 
@@ -749,7 +820,9 @@ def bench_dev_log(quick: bool) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer iterations")
-    parser.add_argument("--only", help="comma-separated benchmarks to run (e.g. bench_server)")
+    parser.add_argument(
+        "--only", help="comma-separated benchmarks to run, by name or part of it (e.g. server)"
+    )
     args = parser.parse_args()
     benches = (
         bench_import,
@@ -759,6 +832,7 @@ def main() -> int:
         bench_async_overhead,
         bench_loopback,
         bench_bulk,
+        bench_paging,
         bench_aiohttp_transport,
         bench_memory,
         bench_server,
@@ -766,8 +840,8 @@ def main() -> int:
         bench_dev_log,
     )
     if args.only:
-        wanted = set(args.only.split(","))
-        benches = tuple(bench for bench in benches if bench.__name__ in wanted)
+        wanted = args.only.split(",")
+        benches = tuple(b for b in benches if any(name in b.__name__ for name in wanted))
     for bench in benches:
         print(f"{bench.__name__}:", flush=True)
         bench(args.quick)

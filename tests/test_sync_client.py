@@ -35,7 +35,9 @@ from baxcloud.testing import LocalServer
 
 ROOT = Path(__file__).resolve().parent.parent
 NAMESPACES = sorted(
-    name for name, attr in vars(AsyncBaxCloud).items() if isinstance(attr, cached_property)
+    name
+    for name, attr in vars(AsyncBaxCloud).items()
+    if isinstance(attr, cached_property) and name != "with_raw_response"
 )
 
 
@@ -104,7 +106,8 @@ def test_blocking_docstrings_never_ask_for_await() -> None:
         for cls in vars(sync_client_module).values()
         if isinstance(cls, type) and issubclass(cls, SyncResource) and cls is not SyncResource
     ]
-    assert len(namespaces) == len(NAMESPACES)
+    raw = [cls for cls in namespaces if cls.__name__.endswith("WithRawResponse")]
+    assert len(namespaces) - len(raw) == len(NAMESPACES)
     docs = [inspect.getdoc(BaxCloud)]
     for namespace in namespaces:
         docs.append(inspect.getdoc(namespace))

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import tracing
 from .arguments import check_int, did_you_mean
-from .converter import converter
 from .options import OPTION_NAMES, RequestOptions
 from .pagination import AsyncPage, AsyncPager, make_page_fetcher
 
@@ -49,7 +48,6 @@ class AsyncResource:
         if limit is not None:
             check_int(limit, "limit", minimum=1, maximum=MAX_PAGE_LIMIT)
         base_params = {**(params or {}), "limit": limit}
-        structure_item = converter.get_structure_hook(item_type)
         call = tracing.list_call()
 
         async def request(page_number: int, parse: Callable[[Any], AsyncPage[T]]) -> AsyncPage[T]:
@@ -65,9 +63,7 @@ class AsyncResource:
 
             return await (send() if call is None else tracing.traced(call, send))
 
-        return AsyncPager(
-            make_page_fetcher(request, lambda item: structure_item(item, item_type)), first
-        )
+        return AsyncPager(make_page_fetcher(request, item_type), first)
 
 
 def _namespace_name(class_name: str) -> str:
