@@ -25,6 +25,7 @@ from ._core.errors import (
 )
 from ._core.options import RequestOptions, TimeoutTypes
 from ._core.pagination import AsyncPage, AsyncPager
+from ._core.response import APIResponse
 from ._models import (
     Grants,
     Participant,
@@ -84,6 +85,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "APIConnectionError",
+    "APIResponse",
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import Self
 
+    from ._raw import AsyncBaxCloudWithRawResponse
     from ._resources.egress import AsyncEgress
     from ._resources.ingress import AsyncIngress
     from ._resources.recordings import AsyncRecordings
@@ -83,6 +84,13 @@ class AsyncBaxCloud(AsyncAPIClient):
         from ._resources.webhooks import AsyncWebhooks  # imported on first use (import time)
 
         return AsyncWebhooks(self)
+
+    @cached_property
+    def with_raw_response(self) -> AsyncBaxCloudWithRawResponse:
+        """The same calls, each returning its `APIResponse` (docs/raw-responses.md)."""
+        from ._raw import AsyncBaxCloudWithRawResponse  # imported on first use (import time)
+
+        return AsyncBaxCloudWithRawResponse(self)
 
     def with_options(
         self,

@@ -12,6 +12,8 @@ from typing import Literal
 
 import attrs
 
+from ._core.model import Model
+
 __all__ = [
     "AutoStreamConfig",
     "DestinationStatus",
@@ -69,7 +71,7 @@ def _url_tuple(value: Iterable[str]) -> tuple[str, ...]:
 
 
 @attrs.frozen(kw_only=True)
-class Recording:
+class Recording(Model):
     """A cloud recording (the OpenAPI schema `Recording`)."""
 
     id: str
@@ -87,7 +89,7 @@ class Recording:
 
 
 @attrs.frozen(kw_only=True)
-class DownloadUrl:
+class DownloadUrl(Model):
     """A pre-signed, expiring download URL. It is a credential: repr() hides it."""
 
     download_url: str = attrs.field(repr=False)
@@ -96,14 +98,14 @@ class DownloadUrl:
 
 
 @attrs.frozen(kw_only=True)
-class EgressFile:
+class EgressFile(Model):
     """File output of an egress (`record` and `both` modes)."""
 
     file_type: FileType = "MP4"
 
 
 @attrs.frozen(kw_only=True)
-class StreamDestination:
+class StreamDestination(Model):
     """One RTMP destination of a streaming egress; the API masks its stream key."""
 
     url: str = attrs.field(repr=_hide_stream_key)
@@ -112,7 +114,7 @@ class StreamDestination:
 
 
 @attrs.frozen(kw_only=True)
-class EgressStream:
+class EgressStream(Model):
     """Stream output of an egress: 1-5 `rtmp://` or `rtmps://` URLs.
 
     URLs you pass carry stream keys (secrets); repr() masks them.
@@ -123,7 +125,7 @@ class EgressStream:
 
 
 @attrs.frozen(kw_only=True)
-class Egress:
+class Egress(Model):
     """A stream-out and/or recording job (the OpenAPI schema `Egress`)."""
 
     id: str
@@ -142,7 +144,7 @@ class Egress:
 
 
 @attrs.frozen(kw_only=True)
-class AutoStreamConfig:
+class AutoStreamConfig(Model):
     """Rules that start an egress automatically once a room has enough participants."""
 
     enabled: bool = False
@@ -155,7 +157,7 @@ class AutoStreamConfig:
 
 
 @attrs.frozen(kw_only=True)
-class Ingress:
+class Ingress(Model):
     """A stream-in endpoint (the OpenAPI schema `Ingress`). `stream_key` and `token` are secrets."""
 
     id: str

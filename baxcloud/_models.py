@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 import attrs
 
+from ._core.model import Model
+
 __all__ = [
     "Grants",
     "Participant",
@@ -51,7 +53,7 @@ def _optional_sources(value: Iterable[str] | None) -> tuple[str, ...] | None:
 
 
 @attrs.frozen(kw_only=True)
-class Room:
+class Room(Model):
     """A room (the OpenAPI schema `Room`)."""
 
     sid: str
@@ -67,7 +69,7 @@ class Room:
 
 
 @attrs.frozen(kw_only=True)
-class Track:
+class Track(Model):
     """A published track."""
 
     sid: str
@@ -78,7 +80,7 @@ class Track:
 
 
 @attrs.frozen(kw_only=True)
-class ParticipantPermission:
+class ParticipantPermission(Model):
     """What a participant may do, taken from its token's grants."""
 
     can_publish: bool = True
@@ -88,7 +90,7 @@ class ParticipantPermission:
 
 
 @attrs.frozen(kw_only=True)
-class Participant:
+class Participant(Model):
     """A participant in a room (the OpenAPI schema `Participant`)."""
 
     sid: str
@@ -103,7 +105,7 @@ class Participant:
 
 
 @attrs.frozen(kw_only=True)
-class Grants:
+class Grants(Model):
     """Video grants placed in a participant token (see docs/tokens-and-grants.md).
 
     Unset optional grants (`None`) are left out of the token.
@@ -121,7 +123,7 @@ class Grants:
 
 
 @attrs.frozen(kw_only=True)
-class ParticipantToken:
+class ParticipantToken(Model):
     """A minted access token. The token itself is kept out of repr()."""
 
     token: str = attrs.field(repr=False)
@@ -134,7 +136,7 @@ class ParticipantToken:
 
 
 @attrs.frozen(kw_only=True)
-class TokenClaims:
+class TokenClaims(Model):
     """The checked contents of a participant token (`tokens.verify`)."""
 
     identity: str

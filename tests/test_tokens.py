@@ -91,6 +91,41 @@ def test_defaults_and_optional_grants(offline: Any) -> None:
     assert video["canPublishSources"] == ["camera", "microphone"]
 
 
+@pytest.mark.parametrize("secret", ["k" * 10, SECRET, "x" * 65, "\u00e9" * 40])
+def test_minted_bytes_are_what_the_stdlib_writes(secret: str) -> None:
+    # The minting shortcuts (compact JSON encoder, HMAC pads, base64) against json,
+    # hmac and base64 themselves.
+    video = {"room": "caf\u00e9 \u2615", "roomJoin": True, "canPublishSources": ["camera"]}
+    token, expires = mint_token(
+        key_id=KEY_ID,
+        secret=secret,
+        identity="\u00fcser",
+        name='A "quoted" \\ name\n',
+        video=video,
+        ttl=60,
+        metadata='{"plan":"pro"}',
+        now=1_764_460_800.9,
+    )
+    header, payload, signature = token.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    assert claims["jti"] and len(claims["jti"]) == 22  # 16 random bytes, like token_urlsafe(16)
+    expected = {
+        "iss": KEY_ID,
+        "sub": "\u00fcser",
+        "name": 'A "quoted" \\ name\n',
+        "nbf": 1_764_460_800,
+        "exp": expires,
+        "jti": claims["jti"],
+        "video": video,
+        "metadata": '{"plan":"pro"}',
+    }
+    text = json.dumps(expected, separators=(",", ":"), ensure_ascii=False)
+    assert payload == base64.urlsafe_b64encode(text.encode()).rstrip(b"=").decode()
+    digest = hmac.digest(secret.encode(), f"{header}.{payload}".encode(), "sha256")
+    assert signature == base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    assert expires == 1_764_460_860
+
+
 def test_every_token_is_unique(offline: Any) -> None:
     tokens = {
         offline.tokens.create(room_name="r", participant_identity="u").token for _ in range(50)

@@ -1,22 +1,34 @@
 """The one cattrs converter: camelCase JSON <-> snake_case attrs models.
 
-Configured once at import. Unknown response fields are ignored, `null` for a
-field with a default means the default, unknown enum
-values pass through as plain strings, and timestamps become aware UTC datetimes.
+Configured once at import. Unknown response fields are kept in a model's
+`extra_fields` (and given back by `unstructure`), `null` for a field with a
+default means the default, unknown enum values pass through as plain strings,
+and timestamps become aware UTC datetimes (and Unix seconds again).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any, Literal, TypeVar, get_origin
 
 import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
-__all__ = ["camel", "converter", "structure", "unstructure"]
+__all__ = [
+    "EXTRA_FIELDS",
+    "StructureFn",
+    "camel",
+    "converter",
+    "keep_extra_fields",
+    "structure",
+    "unstructure",
+]
 
 T = TypeVar("T")
+StructureFn = Callable[[Any, Any], Any]
 
 
 def camel(name: str) -> str:
@@ -34,7 +46,9 @@ def _structure_literal(value: Any, _: Any) -> Any:
     return value if isinstance(value, str) else str(value)
 
 
-def _structure_datetime(value: Any, _: Any) -> datetime:
+def _structure_datetime(value: Any, _: Any = None) -> datetime:
+    if type(value) is int or type(value) is float:  # the usual case, first
+        return _fromtimestamp(value, UTC)
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -42,46 +56,185 @@ def _structure_datetime(value: Any, _: Any) -> datetime:
     return datetime.fromtimestamp(value, tz=UTC)
 
 
-def _unstructure_datetime(value: datetime) -> int:
-    return int(value.timestamp())
+def _structure_optional_datetime(value: Any, _: Any) -> datetime | None:
+    return None if value is None else _structure_datetime(value)
+
+
+_fromtimestamp = datetime.fromtimestamp
+
+
+def _unstructure_datetime(value: datetime) -> int | float:
+    # Unix seconds as the API sends them: whole seconds as an int.
+    seconds = value.timestamp()
+    return int(seconds) if seconds.is_integer() else seconds
 
 
 converter = cattrs.Converter(forbid_extra_keys=False)
 converter.register_structure_hook_func(_is_literal, _structure_literal)
 converter.register_structure_hook(datetime, _structure_datetime)
+converter.register_structure_hook(datetime | None, _structure_optional_datetime)
 converter.register_unstructure_hook(datetime, _unstructure_datetime)
 
 
 def _camel_overrides(cls: type[Any]) -> dict[str, Any]:
     attrs.resolve_types(cls)
-    return {a.name: override(rename=camel(a.name)) for a in attrs.fields(cls)}
+    return {a.name: override(rename=camel(a.name)) for a in attrs.fields(cls) if a.init}
 
 
-def _structure_model_fn(cls: type[Any]) -> Any:
-    """cattrs' structuring function for `cls`, taking `null` for "not sent".
+EXTRA_FIELDS = "_extra_fields"  # the slot behind `Model.extra_fields` (model.py)
+
+
+def keep_extra_fields(cls: type[Any], structure_fn: StructureFn) -> StructureFn:
+    """`structure_fn`, keeping the JSON fields `cls` does not know in `extra_fields`.
+
+    For a class without that field (not a `Model`), `structure_fn` itself.
+    """
+    if not hasattr(cls, EXTRA_FIELDS):
+        return structure_fn
+    known = _known_fields(cls)
+
+    def structure_keeping_extra(data: Any, target: type[Any]) -> Any:
+        obj = structure_fn(data, target)
+        if not data.keys() <= known:
+            _set_extra_fields(obj, data, known)
+        return obj
+
+    return structure_keeping_extra
+
+
+def _known_fields(cls: type[Any]) -> frozenset[str]:
+    return frozenset(camel(a.name) for a in attrs.fields(cls) if a.init)
+
+
+def _set_extra_fields(obj: Any, data: dict[str, Any], known: frozenset[str]) -> None:
+    extra = MappingProxyType({k: data[k] for k in data.keys() - known})
+    object.__setattr__(obj, EXTRA_FIELDS, extra)  # the model is frozen
+
+
+def _structure_model_fn(cls: type[Any]) -> StructureFn:
+    """The converter's structuring function for `cls`: `_fast_path`, then cattrs' own.
 
     A field that has a default gets it when the API sends `null` for it, as when
-    the field is missing; a required field still has to be there.
+    the field is missing; a required field still has to be there. Unknown fields
+    are kept (`keep_extra_fields`).
     """
-    structure_fn = make_dict_structure_fn(cls, converter, **_camel_overrides(cls))
-    defaulted = frozenset(
-        camel(a.name) for a in attrs.fields(cls) if a.default is not attrs.NOTHING
+    structure_fn = keep_extra_fields(
+        cls, make_dict_structure_fn(cls, converter, **_camel_overrides(cls))
     )
-    if not defaulted:
-        return structure_fn
+    defaulted = frozenset(
+        camel(a.name) for a in attrs.fields(cls) if a.init and a.default is not attrs.NOTHING
+    )
 
     def structure_model(data: Any, target: type[Any]) -> Any:
-        if isinstance(data, dict) and None in data.values():
+        if type(data) is dict and None in data.values():
             data = {k: v for k, v in data.items() if v is not None or k not in defaulted}
-        return structure_fn(data, target)
+        return structure_fn(data, target)  # raises for what is not a `cls`, saying why
 
-    return structure_model
+    return _fast_path(cls, structure_model)
+
+
+def _fast_path(cls: type[Any], fallback: StructureFn) -> StructureFn:
+    """`fallback`, with a fast path for the usual object: a dict of known fields only.
+
+    Generated from the class's fields, like cattrs' own function, and calling the
+    same hooks of the converter; a field with a default takes it when missing or
+    `null`. For a class whose fields have no validator or converter, the object
+    is built by setting its slots directly (what its `__init__` does, without
+    the call). Anything unusual (an unknown key, a missing field, a hook that
+    raises) is left to `fallback`, which also says what is wrong.
+    """
+    attrs.resolve_types(cls)
+    every = attrs.fields(cls)
+    fields = [a for a in every if a.init]
+    direct = (
+        len(fields) == len(every)
+        and all(a.validator is None and a.converter is None for a in every)
+        and "__slots__" in vars(cls)
+        and not hasattr(cls, "__attrs_post_init__")
+    )
+    names: dict[str, Any] = {
+        "cls": cls,
+        "fallback": fallback,
+        "known": _known_fields(cls),
+        "new": object.__new__,
+    }
+    values = []
+    for i, field in enumerate(fields):
+        hook = converter.get_structure_hook(field.type)
+        key = camel(field.name)
+        names[f"t{i}"] = field.type
+        if hook == converter._structure_call:
+            # `str`, `int`, `bool`...: cattrs calls the type, which gives a value of
+            # that very type back unchanged, so such a value is used as it is.
+            required = f"(v if type(v := o[{key!r}]) is t{i} else t{i}(v))"
+            optional = f"(v if type(v) is t{i} else t{i}(v))"
+        else:
+            names[f"h{i}"] = hook
+            required = f"h{i}(o[{key!r}], t{i})"
+            optional = f"h{i}(v, t{i})"
+        if field.default is attrs.NOTHING:
+            values.append(required)
+            continue
+        if isinstance(field.default, attrs.Factory):  # type: ignore[arg-type]
+            names[f"d{i}"] = field.default.factory
+            default = f"d{i}()"
+        else:
+            names[f"d{i}"] = field.default
+            default = f"d{i}"
+        values.append(f"({optional} if (v := get({key!r})) is not None else {default})")
+    if direct:
+        for i, field in enumerate(fields):
+            names[f"s{i}"] = getattr(cls, field.name).__set__
+        body = ["        obj = new(cls)"]
+        body += [f"        s{i}(obj, {value})" for i, value in enumerate(values)]
+        body += ["        return obj"]
+    else:
+        arguments = ", ".join(f"{f.name}={value}" for f, value in zip(fields, values, strict=True))
+        body = [f"        return cls({arguments})"]
+    # Everything the function uses is a default argument: a local, not a global, lookup.
+    bound = ", ".join(f"{name}={name}" for name in names)
+    source = "\n".join(
+        [
+            f"def structure(o, target, *, {bound}):",
+            "    if type(o) is not dict or not o.keys() <= known:",
+            "        return fallback(o, target)",
+            "    get = o.get",
+            "    try:",
+            *body,
+            "    except Exception:",
+            "        return fallback(o, target)",
+        ]
+    )
+    namespace = dict(names)
+    exec(compile(source, f"<baxcloud structure {cls.__qualname__}>", "exec"), namespace)  # noqa: S102
+    structure: StructureFn = namespace["structure"]
+    return structure
+
+
+def _unstructure_model_fn(cls: type[Any]) -> Callable[[Any], dict[str, Any]]:
+    """The API's JSON object for a model, its `extra_fields` included."""
+    unstructure_fn = make_dict_unstructure_fn(cls, converter, **_camel_overrides(cls))
+    if not hasattr(cls, EXTRA_FIELDS):
+        return unstructure_fn
+
+    def unstructure_model(obj: Any) -> dict[str, Any]:
+        data: dict[str, Any] = unstructure_fn(obj)
+        extra = getattr(obj, EXTRA_FIELDS, None)
+        if extra:
+            data.update(extra)
+        return data
+
+    return unstructure_model
+
+
+def _unstructure_tuple(value: tuple[Any, ...]) -> list[Any]:
+    unstructure_item = converter.unstructure
+    return [unstructure_item(item) for item in value]
 
 
 converter.register_structure_hook_factory(attrs.has, _structure_model_fn)
-converter.register_unstructure_hook_factory(
-    attrs.has, lambda cls: make_dict_unstructure_fn(cls, converter, **_camel_overrides(cls))
-)
+converter.register_unstructure_hook_factory(attrs.has, _unstructure_model_fn)
+converter.register_unstructure_hook(tuple, _unstructure_tuple)
 
 
 def structure(data: Any, cls: type[T]) -> T:

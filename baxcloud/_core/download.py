@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from . import retry
+from . import retry, tracing
 from .errors import APIConnectionError, APIStatusError, APITimeoutError, BaxCloudError
 from .log import logger
 from .options import resolve_timeout
@@ -183,6 +183,7 @@ class _Transfer:
             raise self._mismatch(f"the download server answered {status} instead of the file")
         self.url_refused = False
         self.url_retries.reset()
+        tracing.response(status, response.headers.get("x-request-id"))
         await self._write(response, start, end)
 
     def _check_length(self, response: httpx.Response) -> None:

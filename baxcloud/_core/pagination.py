@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from typing import Any, Generic, TypeVar
 
+from .converter import converter
+
 T = TypeVar("T")
 
 PageFetcher = Callable[[int], Awaitable["AsyncPage[T]"]]
@@ -77,14 +79,14 @@ class AsyncPager(Generic[T]):
 PageRequest = Callable[[int, Callable[[Any], "AsyncPage[T]"]], Awaitable["AsyncPage[T]"]]
 
 
-def make_page_fetcher(
-    request: PageRequest[T], structure_item: Callable[[Any], T]
-) -> PageFetcher[T]:
-    """Turn a raw page request into a fetcher of typed pages.
+def make_page_fetcher(request: PageRequest[T], item_type: type[T]) -> PageFetcher[T]:
+    """Turn a raw page request into a fetcher of pages of `item_type`.
 
     `request(page_number, parse)` sends the call and hands the decoded JSON to
     `parse`, so that a body that is not a page fails like any invalid response.
     """
+    # The converter's hook, called directly: this runs for every item of every page.
+    structure_item = converter.get_structure_hook(item_type)
 
     async def fetch(page_number: int) -> AsyncPage[T]:
         def parse(data: Any) -> AsyncPage[T]:
@@ -92,7 +94,7 @@ def make_page_fetcher(
             if not isinstance(items, list):
                 raise TypeError("expected a page: an object with an `items` list")
             return AsyncPage(
-                items=[structure_item(item) for item in items],
+                items=[structure_item(item, item_type) for item in items],
                 page=_count(data, "page", page_number),
                 limit=_count(data, "limit", 0),
                 total=_count(data, "total", 0),

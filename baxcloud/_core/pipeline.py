@@ -25,7 +25,7 @@ import anyio.lowlevel
 import httpx
 
 from .._version import get_version
-from . import retry
+from . import retry, tracing
 from .api_key import ApiKey, Secret, parse_api_key
 from .body import ACCEPT_ENCODING, DEFAULT_MAX_RESPONSE_BYTES, BodyError, read_limited
 from .converter import structure
@@ -44,6 +44,7 @@ from .log import logger, redact
 from .options import NOT_GIVEN, OPTION_NAMES, RequestOptions, TimeoutTypes, resolve_timeout
 from .pools import DEADLINE, HTTPPools, reclaim_orphaned_connections
 from .request_build import RequestBuilder
+from .response import record_response
 
 if TYPE_CHECKING:
     import httpx2
@@ -252,7 +253,9 @@ class AsyncAPIClient:
 
             request_id = response.headers.get("x-request-id")
             if status < 300:
+                tracing.response(status, request_id)
                 logger.debug("%s %s -> %d (%s)", method, path, status, request_id)
+                record_response(response, raw)  # for `with_raw_response` alone
                 if cast_to is type(None) and parse is None:
                     return None
                 return _parse_body(response, raw, cast_to, parse)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable
+import sys
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from . import tracing
 from .arguments import check_int, did_you_mean
-from .converter import converter
 from .options import OPTION_NAMES, RequestOptions
 from .pagination import AsyncPage, AsyncPager, make_page_fetcher
 
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 MAX_PAGE_LIMIT = 100
+_modules = sys.modules
 
 
 class AsyncResource:
@@ -46,21 +48,22 @@ class AsyncResource:
         if limit is not None:
             check_int(limit, "limit", minimum=1, maximum=MAX_PAGE_LIMIT)
         base_params = {**(params or {}), "limit": limit}
-        structure_item = converter.get_structure_hook(item_type)
+        call = tracing.list_call()
 
         async def request(page_number: int, parse: Callable[[Any], AsyncPage[T]]) -> AsyncPage[T]:
-            return await self._client._request(
-                "GET",
-                path,
-                cast_to=AsyncPage,
-                params={**base_params, "page": page_number},
-                options=options,
-                parse=parse,
-            )
+            def send() -> Awaitable[AsyncPage[T]]:
+                return self._client._request(
+                    "GET",
+                    path,
+                    cast_to=AsyncPage,
+                    params={**base_params, "page": page_number},
+                    options=options,
+                    parse=parse,
+                )
 
-        return AsyncPager(
-            make_page_fetcher(request, lambda item: structure_item(item, item_type)), first
-        )
+            return await (send() if call is None else tracing.traced(call, send))
+
+        return AsyncPager(make_page_fetcher(request, item_type), first)
 
 
 def _namespace_name(class_name: str) -> str:
@@ -72,7 +75,8 @@ def _with_keyword_check(method: Callable[..., T], call: str) -> Callable[..., T]
     """`method`, refusing a misspelled keyword as Python would, with a suggestion.
 
     A method's `**options` would otherwise take any misspelled argument as an
-    unknown request option.
+    unknown request option. With tracing on (`tracing.py`), a coroutine method runs
+    in a span of its own, and a list method names the spans of its page fetches.
     """
     parameters = inspect.signature(method).parameters
     named = [n for n, p in parameters.items() if n != "self" and p.kind is not p.VAR_KEYWORD]
@@ -86,8 +90,14 @@ def _with_keyword_check(method: Callable[..., T], call: str) -> Callable[..., T]
             unexpected = sorted(set(kwargs) - accepted)[0]
             hint = did_you_mean(unexpected, [*named, *options])
             raise TypeError(f"{call}() got an unexpected keyword argument {unexpected!r}{hint}")
-        return method(*args, **kwargs)
+        if tracing.API_MODULE not in _modules:  # tracing is off: the usual, cheapest path
+            return method(*args, **kwargs)
+        if is_coroutine:
+            return tracing.traced(call, functools.partial(method, *args, **kwargs))  # type: ignore[arg-type,return-value]
+        with tracing.naming_list_call(call):
+            return method(*args, **kwargs)
 
-    if inspect.iscoroutinefunction(method) and hasattr(inspect, "markcoroutinefunction"):
+    is_coroutine = inspect.iscoroutinefunction(method)
+    if is_coroutine and hasattr(inspect, "markcoroutinefunction"):
         inspect.markcoroutinefunction(checked)  # Python 3.12+
     return checked

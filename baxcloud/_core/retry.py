@@ -10,6 +10,7 @@ import time
 import anyio
 import httpx
 
+from . import tracing
 from .log import logger
 
 INITIAL_DELAY = 0.5
@@ -72,6 +73,7 @@ class Retries:
         logger.info("retrying %s in %.2fs after %s", self._what, delay, reason)
         await anyio.sleep(delay)
         self.used += 1
+        tracing.retried()
 
     def reset(self) -> None:
         """Progress was made (a download received data): the budget starts again."""

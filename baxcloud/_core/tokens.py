@@ -7,16 +7,17 @@ check a token by exactly the same rules.
 
 from __future__ import annotations
 
-import base64
+import binascii
 import functools
-import hmac
 import json
-import secrets as _secrets
+import json.encoder
+import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from .errors import TokenVerificationError
+from .hmac_sha256 import hmac_sha256
 
 ALGORITHM = "HS256"
 LEEWAY_SECONDS = 60
@@ -26,8 +27,32 @@ MAX_TTL_SECONDS = 7 * 24 * 3600
 MAX_NUMERIC_DATE = 253_402_300_799
 
 
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
+_b2a = binascii.b2a_base64
+
+
+def _compact_json() -> Callable[[Any], str]:
+    """`json.dumps(value, separators=(",", ":"), ensure_ascii=False)`, made cheaper.
+
+    `JSONEncoder.encode` builds a C encoder for every call; this one is built once
+    (with no circular-reference check: claims are plain data).
+    """
+    encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+    make_encoder = getattr(json.encoder, "c_make_encoder", None)
+    if make_encoder is None:  # no C accelerator (PyPy, say)
+        return encoder.encode
+    chunks = make_encoder(
+        None, encoder.default, json.encoder.encode_basestring, None, ":", ",", False, False, True
+    )
+    return lambda value: "".join(chunks(value, 0))
+
+
+_dumps = _compact_json()
+_urandom = os.urandom
+
+
 def _b64url(data: bytes) -> bytes:
-    return base64.urlsafe_b64encode(data).rstrip(b"=")
+    return _b2a(data, newline=False).translate(_URLSAFE).rstrip(b"=")
 
 
 @functools.lru_cache(maxsize=64)
@@ -51,7 +76,9 @@ def mint_token(
 
     JWS compact serialisation (RFC 7515) with HS256, written out directly: the
     header is encoded once per key, so minting costs one JSON dump and one
-    HMAC. Verification (below) goes through pyjwt.
+    HMAC (whose key pads are also computed once per key). The `jti` is 16
+    random bytes, as `secrets.token_urlsafe(16)` draws them. Verification
+    (below) goes through pyjwt.
     """
     issued = int(time.time() if now is None else now)
     expires = issued + ttl
@@ -61,14 +88,13 @@ def mint_token(
         "name": name,
         "nbf": issued,
         "exp": expires,
-        "jti": _secrets.token_urlsafe(16),
+        "jti": _b64url(_urandom(16)).decode("ascii"),
         "video": video,
     }
     if metadata:
         claims["metadata"] = metadata
-    payload = _b64url(json.dumps(claims, separators=(",", ":"), ensure_ascii=False).encode())
-    signing_input = _encoded_header(key_id) + b"." + payload
-    signature = _b64url(hmac.digest(secret.encode(), signing_input, "sha256"))
+    signing_input = _encoded_header(key_id) + b"." + _b64url(_dumps(claims).encode())
+    signature = _b64url(hmac_sha256(secret.encode(), signing_input))
     return (signing_input + b"." + signature).decode("ascii"), expires
 
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
-from .._core.arguments import check_int, check_str, model_argument, optional_metadata
+from .._core.arguments import check_int, check_str, metadata_text, model_argument
 from .._core.converter import unstructure
 from .._core.errors import TokenVerificationError
 from .._core.resource import AsyncResource
@@ -18,13 +18,13 @@ __all__ = ["AsyncTokens"]
 MAX_ROOM_NAME_LENGTH = 256
 
 
-_DEFAULT_GRANTS = Grants()
-
-
 @functools.lru_cache(maxsize=256)
 def _video_claims(grants: Grants) -> Mapping[str, Any]:
     """The token's `video` grant fields (camelCase, unset ones left out); read-only."""
     return MappingProxyType({k: v for k, v in unstructure(grants).items() if v is not None})
+
+
+_DEFAULT_VIDEO_CLAIMS = _video_claims(Grants())
 
 
 def _utc(seconds: float) -> datetime:
@@ -67,17 +67,20 @@ class AsyncTokens(AsyncResource):
             raise ValueError("participant_identity must not be empty")
         name = "" if participant_name is None else check_str(participant_name, "participant_name")
         check_int(ttl, "ttl", minimum=MIN_TTL_SECONDS, maximum=MAX_TTL_SECONDS)
-        chosen = _DEFAULT_GRANTS if grants is None else model_argument(grants, Grants, "grants")
-        video = {"room": room_name, "roomJoin": True, **_video_claims(chosen)}
+        claims = (
+            _DEFAULT_VIDEO_CLAIMS
+            if grants is None
+            else _video_claims(model_argument(grants, Grants, "grants"))
+        )
         key = self._client._api_key
         token, expires = mint_token(
             key_id=key.key_id,
             secret=key.secret,
             identity=participant_identity,
             name=name,
-            video=video,
+            video={"room": room_name, "roomJoin": True, **claims},
             ttl=ttl,
-            metadata=optional_metadata(metadata) or "",
+            metadata="" if metadata is None else metadata_text(metadata),
         )
         return ParticipantToken(
             token=token,

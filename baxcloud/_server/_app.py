@@ -13,11 +13,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
-import json
 import logging
 import secrets
 import sqlite3
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -36,6 +35,7 @@ from ._faults import DropConnection, FaultInjector, drop_connection
 from ._files import RecordingFiles
 from ._idempotency import MUTATING_METHODS, IdempotencyStore, check_key, fingerprint
 from ._ids import request_id as new_request_id
+from ._json import json_bytes
 from ._request_input import MAX_BODY_BYTES, canonical_json, decode_json
 from ._routing import Match, split_raw_path
 from ._scheduler import Scheduler
@@ -64,6 +64,11 @@ RATE_LIMIT_HEADERS = {
     "X-RateLimit-Remaining": "10000",
     "X-RateLimit-Reset": "60",
 }
+_RATE_LIMIT_RAW = [(k.lower().encode(), v.encode()) for k, v in RATE_LIMIT_HEADERS.items()]
+_JSON_CONTENT_TYPE = (b"content-type", b"application/json")
+
+# An answer: status, JSON body (or b""), extra headers. Sent without a Response object.
+Answer = tuple[int, bytes, Mapping[str, str]]
 
 
 @attrs.frozen(kw_only=True)
@@ -77,10 +82,6 @@ class RequestInfo:
 
 
 RequestHook = Callable[[RequestInfo], Awaitable[None]]
-
-
-def _json_bytes(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 class LocalBaxCloudApp:
@@ -140,6 +141,9 @@ class LocalBaxCloudApp:
             reset_server=self._reset,
         )
         self.router = build_router()
+        # The one header that authenticates, compared in full before parsing anything.
+        self._auth_header = ("Bearer " + self._credentials.api_key).encode()
+        self._base_urls: dict[tuple[Any, ...], str] = {}
         self.request_hooks: list[RequestHook] = [self.faults.hook]
         self._closed = False
 
@@ -186,28 +190,31 @@ class LocalBaxCloudApp:
             return
         request_id = new_request_id()
         pending_fault = self.faults.begin_request()
+        answer: Answer | Response
         try:
-            response = await self._handle(scope, receive, request_id)
+            answer = await self._handle(scope, receive, request_id)
         except DropConnection:
             await drop_connection(send)
             return
         except ClientDisconnect:  # gone while its body was read: nobody to answer
             return
         except ApiError as exc:
-            response = self._error_response(exc, request_id)
+            answer = _error_answer(exc, request_id)
         except Exception:
             logger.exception("internal error handling %s (%s)", scope.get("path"), request_id)
-            internal = ApiError(500, "internal", "internal server error")
-            response = self._error_response(internal, request_id)
+            answer = _error_answer(ApiError(500, "internal", "internal server error"), request_id)
         if pending_fault.after_commit is not None:  # committed, but the answer is lost
             replacement = self.faults.replacement(pending_fault)
             if replacement is None:
                 await drop_connection(send)
                 return
-            response = self._error_response(replacement, request_id)
-        response.headers["X-Request-Id"] = request_id
-        response.headers.update(RATE_LIMIT_HEADERS)
-        await response(scope, receive, send)
+            answer = _error_answer(replacement, request_id)
+        if isinstance(answer, Response):  # a file download
+            answer.headers["X-Request-Id"] = request_id
+            answer.headers.update(RATE_LIMIT_HEADERS)
+            await answer(scope, receive, send)
+            return
+        await _send_answer(send, request_id, *answer)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         sweeper: asyncio.Task[None] | None = None
@@ -230,61 +237,70 @@ class LocalBaxCloudApp:
 
     # ---- pipeline ------------------------------------------------------------------
 
-    async def _handle(self, scope: Scope, receive: Receive, request_id: str) -> Response:
+    async def _handle(self, scope: Scope, receive: Receive, request_id: str) -> Answer | Response:
         request = Request(scope, receive)
+        # The few headers the pipeline reads, first occurrence of each (as Starlette's
+        # `Headers.get` answers), without a KeyError for every absent one.
+        head: dict[bytes, bytes] = dict(reversed(list(scope["headers"])))
         method: str = scope["method"]
         raw_path: bytes = scope.get("raw_path") or scope["path"].encode("utf-8")
         raw_path = raw_path.split(b"?", 1)[0]
         parts = split_raw_path(raw_path)
         key_id = ""
         if parts[0] in AUTHENTICATED_PREFIXES:
-            key_id = self._authenticate(request)
+            key_id = self._authenticate(head.get(b"authorization"))
         match = self.router.resolve(method, parts)
         body: Any = None
-        canonical = b""
         if method != "GET":
-            raw_body = await self._read_body(request)
+            raw_body = await _read_body(receive, head.get(b"content-length"))
             if raw_body.strip():
-                self._check_content_type(request)
+                _check_content_type(head.get(b"content-type"))
             body = decode_json(raw_body)
-            canonical = canonical_json(body) if body is not None else b""
         # A read does not queue behind another request's file write (it sees the
         # state before that recording completes); a change does, to keep the order.
         reads = method in READ_METHODS
         resets = match.route.template in RESET_ROUTES
         if not resets:
             await self.scheduler.catch_up(wait_for_other_writes=not reads)
-        idem_key = request.headers.get("idempotency-key")
-        if idem_key is None or method not in MUTATING_METHODS or resets:
+        raw_idem_key = head.get(b"idempotency-key")
+        host = head.get(b"host")
+        if raw_idem_key is None or method not in MUTATING_METHODS or resets:
             await self._run_hooks(method, parts, match, None)
-            result = self._run(match, request, method, body, request_id, raw_path)
+            result = self._run(match, request, host, method, body, request_id, raw_path)
             if not reads:
                 await self.scheduler.catch_up()  # e.g. a clock jump: its files, before answering
-            if isinstance(result, Response):
-                return result
-            return self._response(*result)
-        idem_key = check_key(idem_key)
+            return result
+        idem_key = check_key(raw_idem_key.decode("latin-1"))
+        canonical = canonical_json(body) if body is not None else b""
         print_ = fingerprint(method, raw_path, canonical)
         stored = self.idempotency.begin(key_id, idem_key, print_, self.clock.now())
         if stored is not None:
-            return self._response(stored.status, stored.body, {"Idempotent-Replayed": "true"})
+            return stored.status, stored.body, {"Idempotent-Replayed": "true"}
         try:
             await self._run_hooks(method, parts, match, idem_key)
             result = self._run(
-                match, request, method, body, request_id, raw_path, idem=(key_id, idem_key, print_)
+                match,
+                request,
+                host,
+                method,
+                body,
+                request_id,
+                raw_path,
+                idem=(key_id, idem_key, print_),
             )
         finally:
             self.idempotency.finish(key_id, idem_key)
         await self.scheduler.catch_up()
-        if isinstance(result, Response):  # pragma: no cover - only reads stream files
-            return result
-        return self._response(*result)
+        return result
 
     async def _run_hooks(
         self, method: str, parts: tuple[str, ...], match: Match, idem_key: str | None
     ) -> None:
-        if not self.request_hooks:
-            return
+        hooks = self.request_hooks
+        if not hooks or (
+            len(hooks) == 1 and not self.faults.active and hooks[0] == self.faults.hook
+        ):
+            return  # fault injection is off and nothing else listens
         info = RequestInfo(
             method=method, path=parts, route=match.route.template, idempotency_key=idem_key
         )
@@ -295,13 +311,14 @@ class LocalBaxCloudApp:
         self,
         match: Match,
         request: Request,
+        host: bytes | None,
         method: str,
         body: Any,
         request_id: str,
         raw_path: bytes,
         *,
         idem: tuple[str, str, str] | None = None,
-    ) -> tuple[int, bytes, dict[str, str]] | Response:
+    ) -> Answer | Response:
         """Run the handler (synchronously, in one transaction); errors become answers."""
         db = self._storage.db
         now = self.clock.now()
@@ -310,11 +327,11 @@ class LocalBaxCloudApp:
             services=self.services,
             method=method,
             params=match.params,
-            query=dict(parse_qsl(raw_query.decode("latin-1"), True)),
+            query=dict(parse_qsl(raw_query.decode("latin-1"), True)) if raw_query else {},
             body=body,
             db=db,
             now=now,
-            base_url=str(request.base_url).rstrip("/"),
+            base_url=self._base_url(request, host),
             headers=request.headers,
             raw_path=raw_path,
             raw_query=raw_query,
@@ -323,39 +340,56 @@ class LocalBaxCloudApp:
             try:
                 reply = match.handler(ctx)
             except ApiError as exc:
-                return exc.status, _json_bytes(exc.body(request_id)), exc.headers
+                return _error_answer(exc, request_id)
             if reply.response is not None:
                 response: Response = reply.response
                 return response
             return self._encode(reply)
-        with self._storage.transaction():
-            db.execute("SAVEPOINT handler")
+        answer: Answer
+        if idem is None:  # a refused change leaves nothing behind: roll it all back
             try:
-                status, content, headers = self._encode(match.handler(ctx))
-                db.execute("RELEASE handler")
+                with self._storage.transaction():
+                    answer = self._encode(match.handler(ctx))
             except ApiError as exc:
-                db.execute("ROLLBACK TO handler")
-                db.execute("RELEASE handler")
-                status, content, headers = (
-                    exc.status,
-                    _json_bytes(exc.body(request_id)),
-                    exc.headers,
-                )
-            if idem is not None:
-                self.idempotency.save(*idem, now, status, content)
+                return _error_answer(exc, request_id)
+        else:  # a refused change is stored for replay: roll back only the handler's work
+            with self._storage.transaction():
+                db.execute("SAVEPOINT handler")
+                try:
+                    answer = self._encode(match.handler(ctx))
+                    db.execute("RELEASE handler")
+                except ApiError as exc:
+                    db.execute("ROLLBACK TO handler")
+                    db.execute("RELEASE handler")
+                    answer = _error_answer(exc, request_id)
+                self.idempotency.save(*idem, now, answer[0], answer[1])
         self.webhooks.wake()  # committed: deliver any event it recorded
-        return status, content, headers
+        return answer
 
     @staticmethod
-    def _encode(reply: Reply) -> tuple[int, bytes, dict[str, str]]:
-        content = b"" if reply.body is None else _json_bytes(reply.body)
-        return reply.status, content, {}
+    def _encode(reply: Reply) -> Answer:
+        content = b"" if reply.body is None else json_bytes(reply.body)
+        return reply.status, content, _NO_HEADERS
 
-    def _authenticate(self, request: Request) -> str:
+    def _base_url(self, request: Request, host: bytes | None) -> str:
+        """scheme://host[:port] the request was sent to (remembered: it rarely varies)."""
+        scope = request.scope
+        server = scope.get("server")  # a tuple or a list (host, port), or None
+        key = (scope.get("scheme"), host, server and tuple(server), scope.get("root_path"))
+        url = self._base_urls.get(key)
+        if url is None:
+            url = str(request.base_url).rstrip("/")
+            if len(self._base_urls) < 64:  # the Host header is the client's to choose
+                self._base_urls[key] = url
+        return url
+
+    def _authenticate(self, raw_header: bytes | None) -> str:
         """Return the caller's key id; 401/403 otherwise. Never echoes the key."""
-        header = request.headers.get("authorization")
-        if header is None:
+        if raw_header is None:
             raise _unauthenticated("missing API key: send 'Authorization: Bearer <api key>'")
+        if hmac.compare_digest(raw_header, self._auth_header):
+            return self._credentials.key_id  # exactly `Bearer <our key>`: the usual case
+        header = raw_header.decode("latin-1")
         scheme, _, token = header.partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
@@ -374,37 +408,59 @@ class LocalBaxCloudApp:
             raise _unauthenticated("unknown API key")
         return key.key_id
 
-    @staticmethod
-    async def _read_body(request: Request) -> bytes:
-        declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+
+async def _read_body(receive: Receive, declared: bytes | None) -> bytes:
+    """The whole body (as `Request.stream()` reads it); 413 past `MAX_BODY_BYTES`."""
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise _too_large()
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        if message["type"] != "http.request":
+            continue
+        chunk: bytes = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
             raise _too_large()
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > MAX_BODY_BYTES:
-                raise _too_large()
-            chunks.append(chunk)
-        return b"".join(chunks)
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
-    @staticmethod
-    def _check_content_type(request: Request) -> None:
-        content_type = request.headers.get("content-type")
-        if content_type is None:
-            return
-        media = content_type.split(";", 1)[0].strip().lower()
-        if media != "application/json" and not media.endswith("+json"):
-            raise invalid_request("Content-Type must be application/json")
 
-    @staticmethod
-    def _response(status: int, content: bytes, headers: dict[str, str]) -> Response:
-        if status == 204 or not content:
-            return Response(status_code=status, headers=headers)
-        return Response(content, status, headers, media_type="application/json")
+def _check_content_type(raw: bytes | None) -> None:
+    if raw is None:
+        return
+    media = raw.decode("latin-1").split(";", 1)[0].strip().lower()
+    if media != "application/json" and not media.endswith("+json"):
+        raise invalid_request("Content-Type must be application/json")
 
-    def _error_response(self, exc: ApiError, request_id: str) -> Response:
-        return self._response(exc.status, _json_bytes(exc.body(request_id)), dict(exc.headers))
+
+_NO_HEADERS: Mapping[str, str] = {}
+
+
+def _error_answer(exc: ApiError, request_id: str) -> Answer:
+    return exc.status, json_bytes(exc.body(request_id)), exc.headers
+
+
+async def _send_answer(
+    send: Send, request_id: str, status: int, content: bytes, headers: Mapping[str, str]
+) -> None:
+    """The answer as two ASGI messages, with the headers a Starlette `Response` would set."""
+    raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+    if status != 204 and content:
+        raw += ((b"content-length", str(len(content)).encode()), _JSON_CONTENT_TYPE)
+    elif status >= 200 and status not in (204, 304):
+        content = b""
+        raw.append((b"content-length", b"0"))
+    else:
+        content = b""
+    raw.append((b"x-request-id", request_id.encode()))
+    raw += _RATE_LIMIT_RAW
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": content})
 
 
 def _unauthenticated(message: str) -> ApiError:

@@ -218,6 +218,11 @@ class FaultInjector:
         self.requests = 0
         self.injected: dict[str, int] = dict.fromkeys(FAULT_KINDS, 0)
 
+    @property
+    def active(self) -> bool:
+        """Whether any request can get a fault (the hook does nothing otherwise)."""
+        return self.config.rate > 0
+
     # ---- the request pipeline ----------------------------------------------------
 
     @staticmethod

@@ -7,16 +7,25 @@ then id (openapi.json's pagination order) keep creation order within the same se
 
 from __future__ import annotations
 
-import secrets
+import os
+import random
 import threading
 import time
 
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
+# Random bytes below 248 (4 * 62) map uniformly onto the alphabet; the rest are dropped.
+_BYTE_TO_CHAR = bytes(_ALPHABET.encode()[b % 62] for b in range(248)) + bytes(8)
+_REJECTED = bytes(range(248, 256))
+
+
 def random_token(length: int) -> str:
     """`length` random base62 characters from the OS CSPRNG."""
-    return "".join(secrets.choice(_ALPHABET) for _ in range(length))
+    chars = b""
+    while len(chars) < length:
+        chars += os.urandom(length + 8).translate(_BYTE_TO_CHAR, _REJECTED)
+    return chars[:length].decode("ascii")
 
 
 _TIME_DIGITS = 10  # base62: enough microseconds for the next 25,000 years
@@ -24,11 +33,16 @@ _last_micros = 0
 _lock = threading.Lock()
 
 
+_PAIRS = [a + b for a in _ALPHABET for b in _ALPHABET]  # two digits per division
+
+
 def _base62(value: int, width: int) -> str:
     digits = []
-    for _ in range(width):
-        value, digit = divmod(value, 62)
-        digits.append(_ALPHABET[digit])
+    for _ in range(width // 2):
+        value, pair = divmod(value, 3844)
+        digits.append(_PAIRS[pair])
+    if width % 2:
+        digits.append(_ALPHABET[value % 62])
     return "".join(reversed(digits))
 
 
@@ -72,5 +86,9 @@ def event_id() -> str:
     return new_id("evt_", 20)
 
 
+# Request ids only name a request in logs: an in-process generator, seeded from the OS.
+_request_ids = random.Random(os.urandom(32))
+
+
 def request_id() -> str:
-    return "req_" + secrets.token_hex(12)
+    return f"req_{_request_ids.getrandbits(96):024x}"

@@ -18,6 +18,7 @@ from typing import Any
 import attrs
 
 from ._errors import ApiError, Detail, invalid_request, validation_failed
+from ._json import json_bytes
 
 MAX_BODY_BYTES = 1024 * 1024
 MAX_METADATA_BYTES = 64 * 1024
@@ -54,15 +55,22 @@ def _reject_constant(value: str) -> Any:
     raise ValueError(f"{value} is not valid JSON")
 
 
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)  # built once, not per call
+
+
 def decode_json(raw: bytes) -> Any:
     """Decode a request body; empty means None. Raises 400 `invalid_request`."""
     if not raw.strip():
         return None
     try:
         text = raw.decode("utf-8")
-        value = json.loads(text, parse_constant=_reject_constant)
+        if text.startswith("\ufeff"):  # as json.loads does
+            raise ValueError("Unexpected UTF-8 BOM (decode using utf-8-sig)")
+        value = _DECODER.decode(text)
         # Lone surrogates (from \ud800 escapes) cannot be stored: refuse them here.
-        json.dumps(value, ensure_ascii=False).encode("utf-8")
+        # Valid UTF-8 holds none, so only a body with a \u escape can bring one.
+        if "\\u" in text:
+            json_bytes(value)
     except UnicodeError:
         raise invalid_request("request body is not valid UTF-8 JSON") from None
     except RecursionError:
@@ -139,6 +147,8 @@ def parse_body(body: Any, fields: Sequence[Field]) -> dict[str, Any]:
 
 
 def has_control_chars(value: str) -> bool:
+    if value.isprintable():  # the usual case: control characters are not printable
+        return False
     return any(unicodedata.category(ch) == "Cc" for ch in value)
 
 

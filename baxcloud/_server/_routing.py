@@ -47,14 +47,17 @@ class Match:
 class Router:
     def __init__(self) -> None:
         self.routes: list[Route] = []
+        self._by_length: dict[int, list[Route]] = {}  # only these can match a path
 
     def add(self, template: str, methods: Mapping[str, Handler]) -> None:
         segments = tuple(template.strip("/").split("/"))
-        self.routes.append(Route(template, segments, dict(methods)))
+        route = Route(template, segments, dict(methods))
+        self.routes.append(route)
+        self._by_length.setdefault(len(segments), []).append(route)
 
     def resolve(self, method: str, parts: tuple[str, ...]) -> Match:
         """Find the handler; 404 `not_found` or 405 `method_not_allowed` otherwise."""
-        for route in self.routes:
+        for route in self._by_length.get(len(parts), ()):
             params = route.match(parts)
             if params is None:
                 continue
@@ -77,6 +80,8 @@ def split_raw_path(raw_path: bytes) -> tuple[str, ...]:
     if path.startswith(b"/"):
         path = path[1:]
     try:
+        if b"%" not in path:  # nothing to unquote
+            return tuple(path.decode("utf-8").split("/"))
         return tuple(unquote_to_bytes(seg).decode("utf-8") for seg in path.split(b"/"))
     except UnicodeDecodeError:
         raise ApiError(

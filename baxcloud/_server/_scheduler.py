@@ -58,6 +58,15 @@ _NEXT_DUE = (
 )
 
 
+# Only the earliest due time, in one cheap statement (no tie-break, so no sort).
+_EARLIEST_DUE = """SELECT min(
+    coalesce((SELECT closes_at FROM rooms WHERE closes_at IS NOT NULL
+        ORDER BY closes_at LIMIT 1), 'inf'),
+    coalesce((SELECT due_at FROM egress WHERE due_at IS NOT NULL ORDER BY due_at LIMIT 1), 'inf'),
+    coalesce((SELECT due_at FROM ingress WHERE due_at IS NOT NULL ORDER BY due_at LIMIT 1), 'inf')
+)"""
+
+
 def _next_due(db: sqlite3.Connection) -> tuple[float, str, str] | None:
     best: tuple[float, str, str] | None = None
     for kind, sql in _NEXT_DUE:
@@ -115,6 +124,10 @@ class Scheduler:
         self._next_purge = -math.inf
         self._writes: dict[RecordingFile, asyncio.Task[None]] = {}
         self._generation = 0  # bumped by `reset`
+        # The earliest due time as of the connection's `total_changes`: every request
+        # sweeps, and that time cannot move until some row changes.
+        self._earliest_as_of: tuple[sqlite3.Connection | None, int] = (None, -1)
+        self._earliest = math.inf
 
     def reset(self) -> None:
         """Forget pending work (a server reset, after the tables were emptied).
@@ -124,6 +137,14 @@ class Scheduler:
         """
         self._generation += 1
         self._next_purge = -math.inf
+        self._earliest_as_of = (None, -1)
+
+    def _earliest_due(self, db: sqlite3.Connection) -> float:
+        as_of = (db, db.total_changes)
+        if as_of[0] is not self._earliest_as_of[0] or as_of[1] != self._earliest_as_of[1]:
+            self._earliest = float(db.execute(_EARLIEST_DUE).fetchone()[0])
+            self._earliest_as_of = as_of
+        return self._earliest
 
     def sweep(self) -> RecordingFile | None:
         """Apply due timed changes in one transaction; purge expired idempotency keys.
@@ -133,9 +154,7 @@ class Scheduler:
         db = self._storage.db
         now = self._clock.now()
         purge = now >= self._next_purge
-        due = _next_due(db)
-        unclaimed = bool(self._media.files.unclaimed())
-        if not purge and not unclaimed and (due is None or due[0] > now):
+        if not purge and self._earliest_due(db) > now and not self._media.files.unclaimed():
             return None
         with self._storage.transaction():
             pending = run_due(db, now, self._media)

@@ -237,8 +237,15 @@ class WebhookDelivery:
 
     def wake(self) -> None:
         """Something may have been queued: look now (call on the loop thread)."""
-        if self._wake is not None:
+        # With an empty queue a look finds nothing (no endpoint, or all delivered):
+        # most changes queue nothing, and waking the worker costs more than asking.
+        if self._wake is not None and not self._wake.is_set() and self._anything_queued():
             self._wake.set()
+
+    def _anything_queued(self) -> bool:
+        return (
+            self._storage.db.execute("SELECT 1 FROM webhook_queue LIMIT 1").fetchone() is not None
+        )
 
     async def start(self) -> None:
         """Start the worker on the running loop (from the ASGI lifespan)."""

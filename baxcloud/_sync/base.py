@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from .._core.errors import BaxCloudError
 from .._core.http_backend import check_http_client, check_proxy, is_blocking_client
 from .._core.options import NOT_GIVEN, RequestOptions, TimeoutTypes
-from .._core.pagination import AsyncPager
+from .._core.pagination import AsyncPage, AsyncPager
+from .._core.response import APIResponse, raw_response
 from .bridge import SyncBridge
 from .page import SyncPage
 
@@ -173,6 +174,15 @@ class SyncResource:
 
     def _page(self, pager: AsyncPager[T]) -> SyncPage[T]:
         try:
-            return SyncPage(page=self._client._bridge.run(pager), run=self._client._run)
+            return self._sync_page(self._client._bridge.run(pager))
         except BaxCloudError as exc:
             raise _from_here(exc)  # noqa: B904 (the same error, traceback trimmed)
+
+    def _sync_page(self, page: AsyncPage[T]) -> SyncPage[T]:
+        return SyncPage(page=page, run=self._client._run)
+
+    def _run_raw(self, call: Awaitable[T]) -> APIResponse[T]:
+        return self._run(raw_response(call))
+
+    def _page_raw(self, pager: AsyncPager[T]) -> APIResponse[SyncPage[T]]:
+        return self._run_raw(pager)._map(self._sync_page)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from .._client import AsyncBaxCloud
 from .._core.body import DEFAULT_MAX_RESPONSE_BYTES
 from .._core.pipeline import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
+from .._core.response import APIResponse
 from .base import SyncAPIClient, SyncResource
 from .page import SyncPage
 
@@ -692,3 +693,313 @@ class BaxCloud(SyncAPIClient):
     @cached_property
     def webhooks(self) -> SyncWebhooks:
         return SyncWebhooks(self, self._async.webhooks)
+
+    @cached_property
+    def with_raw_response(self) -> BaxCloudWithRawResponse:
+        """The same calls, each returning its `APIResponse`."""
+        return BaxCloudWithRawResponse(self)
+
+
+class SyncRoomsWithRawResponse(SyncResource):
+    """`rooms`, each call returning its `APIResponse`."""
+
+    _async: AsyncRooms
+
+    def create(
+        self,
+        *,
+        name: str,
+        max_participants: int | None = None,
+        empty_timeout: int | None = None,
+        metadata: str | Mapping[str, Any] | None = None,
+        enable_recording: bool | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> APIResponse[Room]:
+        """`rooms.create`, returning its `APIResponse`."""
+        return self._run_raw(
+            self._async.create(
+                name=name,
+                max_participants=max_participants,
+                empty_timeout=empty_timeout,
+                metadata=metadata,
+                enable_recording=enable_recording,
+                **options,
+            )
+        )
+
+    def get(self, name: str, **options: Unpack[RequestOptions]) -> APIResponse[Room]:
+        """`rooms.get`, returning its `APIResponse`."""
+        return self._run_raw(self._async.get(name, **options))
+
+    def list(
+        self,
+        *,
+        page: int | None = None,
+        limit: int | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> APIResponse[SyncPage[Room]]:
+        """`rooms.list`, returning its `APIResponse`."""
+        return self._page_raw(self._async.list(page=page, limit=limit, **options))
+
+    def delete(self, name: str, **options: Unpack[RequestOptions]) -> APIResponse[None]:
+        """`rooms.delete`, returning its `APIResponse`."""
+        return self._run_raw(self._async.delete(name, **options))
+
+    def update_metadata(
+        self, name: str, metadata: str | Mapping[str, Any], **options: Unpack[RequestOptions]
+    ) -> APIResponse[Room]:
+        """`rooms.update_metadata`, returning its `APIResponse`."""
+        return self._run_raw(self._async.update_metadata(name, metadata, **options))
+
+
+class SyncParticipantsWithRawResponse(SyncResource):
+    """`participants`, each call returning its `APIResponse`."""
+
+    _async: AsyncParticipants
+
+    def list(
+        self,
+        room_name: str,
+        *,
+        page: int | None = None,
+        limit: int | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> APIResponse[SyncPage[Participant]]:
+        """`participants.list`, returning its `APIResponse`."""
+        return self._page_raw(self._async.list(room_name, page=page, limit=limit, **options))
+
+    def get(
+        self, room_name: str, identity: str, **options: Unpack[RequestOptions]
+    ) -> APIResponse[Participant]:
+        """`participants.get`, returning its `APIResponse`."""
+        return self._run_raw(self._async.get(room_name, identity, **options))
+
+    def remove(
+        self, room_name: str, identity: str, **options: Unpack[RequestOptions]
+    ) -> APIResponse[None]:
+        """`participants.remove`, returning its `APIResponse`."""
+        return self._run_raw(self._async.remove(room_name, identity, **options))
+
+    def update_metadata(
+        self,
+        room_name: str,
+        identity: str,
+        metadata: str | Mapping[str, Any],
+        **options: Unpack[RequestOptions],
+    ) -> APIResponse[Participant]:
+        """`participants.update_metadata`, returning its `APIResponse`."""
+        return self._run_raw(self._async.update_metadata(room_name, identity, metadata, **options))
+
+
+class SyncRecordingsWithRawResponse(SyncResource):
+    """`recordings`, each call returning its `APIResponse`."""
+
+    _async: AsyncRecordings
+
+    def start(
+        self, *, room_name: str, file_type: FileType = "MP4", **options: Unpack[RequestOptions]
+    ) -> APIResponse[Recording]:
+        """`recordings.start`, returning its `APIResponse`."""
+        return self._run_raw(self._async.start(room_name=room_name, file_type=file_type, **options))
+
+    def stop(self, egress_id: str, **options: Unpack[RequestOptions]) -> APIResponse[Recording]:
+        """`recordings.stop`, returning its `APIResponse`."""
+        return self._run_raw(self._async.stop(egress_id, **options))
+
+    def list(
+        self,
+        *,
+        status: RecordingStatus | None = None,
+        room_name: str | None = None,
+        page: int | None = None,
+        limit: int | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> APIResponse[SyncPage[Recording]]:
+        """`recordings.list`, returning its `APIResponse`."""
+        return self._page_raw(
+            self._async.list(status=status, room_name=room_name, page=page, limit=limit, **options)
+        )
+
+    def list_active(
+        self, room_name: str | None = None, **options: Unpack[RequestOptions]
+    ) -> APIResponse[builtins.list[Recording]]:
+        """`recordings.list_active`, returning its `APIResponse`."""
+        return self._run_raw(self._async.list_active(room_name, **options))
+
+    def get(self, recording_id: str, **options: Unpack[RequestOptions]) -> APIResponse[Recording]:
+        """`recordings.get`, returning its `APIResponse`."""
+        return self._run_raw(self._async.get(recording_id, **options))
+
+    def get_download_url(
+        self, recording_id: str, *, expires_in: int = 3600, **options: Unpack[RequestOptions]
+    ) -> APIResponse[DownloadUrl]:
+        """`recordings.get_download_url`, returning its `APIResponse`."""
+        return self._run_raw(
+            self._async.get_download_url(recording_id, expires_in=expires_in, **options)
+        )
+
+
+class SyncEgressWithRawResponse(SyncResource):
+    """`egress`, each call returning its `APIResponse`."""
+
+    _async: AsyncEgress
+
+    def start(
+        self,
+        *,
+        room_name: str,
+        mode: EgressMode,
+        layout: EgressLayout | None = None,
+        quality: EgressQuality | None = None,
+        file: EgressFile | Mapping[str, Any] | None = None,
+        stream: EgressStream | Mapping[str, Any] | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> APIResponse[Egress]:
+        """`egress.start`, returning its `APIResponse`."""
+        return self._run_raw(
+            self._async.start(
+                room_name=room_name,
+                mode=mode,
+                layout=layout,
+                quality=quality,
+                file=file,
+                stream=stream,
+                **options,
+            )
+        )
+
+    def stop(self, egress_id: str, **options: Unpack[RequestOptions]) -> APIResponse[Egress]:
+        """`egress.stop`, returning its `APIResponse`."""
+        return self._run_raw(self._async.stop(egress_id, **options))
+
+    def get(self, egress_id: str, **options: Unpack[RequestOptions]) -> APIResponse[Egress]:
+        """`egress.get`, returning its `APIResponse`."""
+        return self._run_raw(self._async.get(egress_id, **options))
+
+    def list(
+        self,
+        *,
+        room_name: str | None = None,
+        status: EgressStatus | None = None,
+        page: int | None = None,
+        limit: int | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> APIResponse[SyncPage[Egress]]:
+        """`egress.list`, returning its `APIResponse`."""
+        return self._page_raw(
+            self._async.list(room_name=room_name, status=status, page=page, limit=limit, **options)
+        )
+
+    def delete(self, egress_id: str, **options: Unpack[RequestOptions]) -> APIResponse[None]:
+        """`egress.delete`, returning its `APIResponse`."""
+        return self._run_raw(self._async.delete(egress_id, **options))
+
+    def get_auto_stream_config(
+        self, **options: Unpack[RequestOptions]
+    ) -> APIResponse[AutoStreamConfig]:
+        """`egress.get_auto_stream_config`, returning its `APIResponse`."""
+        return self._run_raw(self._async.get_auto_stream_config(**options))
+
+    def update_auto_stream_config(
+        self,
+        *,
+        enabled: bool | None = None,
+        mode: EgressMode | None = None,
+        quality: EgressQuality | None = None,
+        layout: EgressLayout | None = None,
+        min_participants: int | None = None,
+        file_type: FileType | None = None,
+        stream_urls: Sequence[str] | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> APIResponse[AutoStreamConfig]:
+        """`egress.update_auto_stream_config`, returning its `APIResponse`."""
+        return self._run_raw(
+            self._async.update_auto_stream_config(
+                enabled=enabled,
+                mode=mode,
+                quality=quality,
+                layout=layout,
+                min_participants=min_participants,
+                file_type=file_type,
+                stream_urls=stream_urls,
+                **options,
+            )
+        )
+
+
+class SyncIngressWithRawResponse(SyncResource):
+    """`ingress`, each call returning its `APIResponse`."""
+
+    _async: AsyncIngress
+
+    def create(
+        self,
+        *,
+        input_type: IngressInputType,
+        room_name: str,
+        participant_identity: str,
+        participant_name: str | None = None,
+        enable_transcoding: bool | None = None,
+        bypass_transcoding: bool | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> APIResponse[Ingress]:
+        """`ingress.create`, returning its `APIResponse`."""
+        return self._run_raw(
+            self._async.create(
+                input_type=input_type,
+                room_name=room_name,
+                participant_identity=participant_identity,
+                participant_name=participant_name,
+                enable_transcoding=enable_transcoding,
+                bypass_transcoding=bypass_transcoding,
+                **options,
+            )
+        )
+
+    def list(
+        self,
+        *,
+        room_name: str | None = None,
+        page: int | None = None,
+        limit: int | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> APIResponse[SyncPage[Ingress]]:
+        """`ingress.list`, returning its `APIResponse`."""
+        return self._page_raw(
+            self._async.list(room_name=room_name, page=page, limit=limit, **options)
+        )
+
+    def get(self, ingress_id: str, **options: Unpack[RequestOptions]) -> APIResponse[Ingress]:
+        """`ingress.get`, returning its `APIResponse`."""
+        return self._run_raw(self._async.get(ingress_id, **options))
+
+    def delete(self, ingress_id: str, **options: Unpack[RequestOptions]) -> APIResponse[None]:
+        """`ingress.delete`, returning its `APIResponse`."""
+        return self._run_raw(self._async.delete(ingress_id, **options))
+
+
+class BaxCloudWithRawResponse:
+    """`BaxCloud.with_raw_response`: the namespaces that send requests."""
+
+    def __init__(self, client: BaxCloud) -> None:
+        self._client = client
+
+    @cached_property
+    def rooms(self) -> SyncRoomsWithRawResponse:
+        return SyncRoomsWithRawResponse(self._client, self._client._async.rooms)
+
+    @cached_property
+    def participants(self) -> SyncParticipantsWithRawResponse:
+        return SyncParticipantsWithRawResponse(self._client, self._client._async.participants)
+
+    @cached_property
+    def recordings(self) -> SyncRecordingsWithRawResponse:
+        return SyncRecordingsWithRawResponse(self._client, self._client._async.recordings)
+
+    @cached_property
+    def egress(self) -> SyncEgressWithRawResponse:
+        return SyncEgressWithRawResponse(self._client, self._client._async.egress)
+
+    @cached_property
+    def ingress(self) -> SyncIngressWithRawResponse:
+        return SyncIngressWithRawResponse(self._client, self._client._async.ingress)

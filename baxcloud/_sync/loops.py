@@ -99,5 +99,7 @@ class _ThreadLoop:
     def __del__(self) -> None:
         # The last reference goes with the thread's local storage (the thread
         # ended, or the client let go of its `ThreadLoops`): never while it runs.
-        if not self.loop.is_running():
-            self.loop.close()
+        # No loop at all if a KeyboardInterrupt cut `__init__` short.
+        loop = getattr(self, "loop", None)
+        if loop is not None and not loop.is_running():
+            loop.close()

@@ -3,8 +3,8 @@
 
 Bodies are structured with the SDK's one cattrs converter (camelCase JSON to
 snake_case attributes, Unix seconds to aware UTC datetimes, unknown `Literal`
-values passed through). Unknown data fields are ignored; unknown event names
-become `UnknownWebhookEvent` with the raw `data` mapping.
+values passed through). Unknown fields are kept in `extra_fields`; unknown
+event names become `UnknownWebhookEvent` with the raw `data` mapping.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 
-from .._core.converter import camel, converter
+from .._core.converter import camel, converter, keep_extra_fields
 from .._core.errors import WebhookVerificationError
+from .._core.model import Model
 from .._models import TrackKind, TrackSource
 
 __all__ = [
@@ -80,14 +81,14 @@ IngressStatus = Literal["INACTIVE", "BUFFERING", "ACTIVE", "ERROR", "COMPLETE"]
 
 
 @attrs.frozen(kw_only=True)
-class RoomStartedData:
+class RoomStartedData(Model):
     room_name: str
     room_sid: str
     metadata: str | None = None
 
 
 @attrs.frozen(kw_only=True)
-class RoomFinishedData:
+class RoomFinishedData(Model):
     room_name: str
     room_sid: str
     reason: RoomFinishedReason | None = None
@@ -97,7 +98,7 @@ class RoomFinishedData:
 
 
 @attrs.frozen(kw_only=True)
-class ParticipantJoinedData:
+class ParticipantJoinedData(Model):
     room_name: str
     room_sid: str
     identity: str
@@ -107,7 +108,7 @@ class ParticipantJoinedData:
 
 
 @attrs.frozen(kw_only=True)
-class ParticipantLeftData:
+class ParticipantLeftData(Model):
     room_name: str
     room_sid: str
     identity: str
@@ -119,7 +120,7 @@ class ParticipantLeftData:
 
 
 @attrs.frozen(kw_only=True)
-class RecordingStartedData:
+class RecordingStartedData(Model):
     recording_id: str
     egress_id: str
     room_name: str
@@ -127,7 +128,7 @@ class RecordingStartedData:
 
 
 @attrs.frozen(kw_only=True)
-class RecordingCompletedData:
+class RecordingCompletedData(Model):
     recording_id: str
     egress_id: str
     room_name: str
@@ -138,7 +139,7 @@ class RecordingCompletedData:
 
 
 @attrs.frozen(kw_only=True)
-class RecordingFailedData:
+class RecordingFailedData(Model):
     recording_id: str
     egress_id: str
     room_name: str
@@ -149,7 +150,7 @@ class RecordingFailedData:
 
 
 @attrs.frozen(kw_only=True)
-class StreamDestinationStatus:
+class StreamDestinationStatus(Model):
     """One RTMP destination of a stream; `url` has its stream key redacted."""
 
     url: str
@@ -158,7 +159,7 @@ class StreamDestinationStatus:
 
 
 @attrs.frozen(kw_only=True)
-class StreamStartedData:
+class StreamStartedData(Model):
     egress_id: str
     room_name: str
     mode: EgressMode | None = None
@@ -167,7 +168,7 @@ class StreamStartedData:
 
 
 @attrs.frozen(kw_only=True)
-class StreamUpdatedData:
+class StreamUpdatedData(Model):
     egress_id: str
     room_name: str
     status: EgressStatus | None = None
@@ -175,13 +176,13 @@ class StreamUpdatedData:
 
 
 @attrs.frozen(kw_only=True)
-class StreamCompletedData:
+class StreamCompletedData(Model):
     egress_id: str
     room_name: str
 
 
 @attrs.frozen(kw_only=True)
-class StreamFailedData:
+class StreamFailedData(Model):
     egress_id: str
     room_name: str
     error: str | None = None
@@ -191,7 +192,7 @@ class StreamFailedData:
 
 
 @attrs.frozen(kw_only=True)
-class LiveStartedData:
+class LiveStartedData(Model):
     ingress_id: str
     room_name: str
     input_type: IngressInputType | None = None
@@ -199,7 +200,7 @@ class LiveStartedData:
 
 
 @attrs.frozen(kw_only=True)
-class LiveUpdatedData:
+class LiveUpdatedData(Model):
     ingress_id: str
     room_name: str
     status: IngressStatus | None = None
@@ -207,13 +208,13 @@ class LiveUpdatedData:
 
 
 @attrs.frozen(kw_only=True)
-class LiveEndedData:
+class LiveEndedData(Model):
     ingress_id: str
     room_name: str
 
 
 @attrs.frozen(kw_only=True)
-class LiveFailedData:
+class LiveFailedData(Model):
     ingress_id: str
     room_name: str
     error: str | None = None
@@ -223,7 +224,7 @@ class LiveFailedData:
 
 
 @attrs.frozen(kw_only=True)
-class TrackPublishedData:
+class TrackPublishedData(Model):
     room_name: str
     identity: str
     participant_sid: str
@@ -234,7 +235,7 @@ class TrackPublishedData:
 
 
 @attrs.frozen(kw_only=True)
-class TrackUnpublishedData:
+class TrackUnpublishedData(Model):
     room_name: str
     identity: str
     participant_sid: str
@@ -247,7 +248,7 @@ class TrackUnpublishedData:
 
 
 @attrs.frozen(kw_only=True)
-class RoomStartedEvent:
+class RoomStartedEvent(Model):
     """`room.started`: a room was created."""
 
     id: str
@@ -257,7 +258,7 @@ class RoomStartedEvent:
 
 
 @attrs.frozen(kw_only=True)
-class RoomFinishedEvent:
+class RoomFinishedEvent(Model):
     """`room.finished`: a room closed (emptied out or deleted)."""
 
     id: str
@@ -267,7 +268,7 @@ class RoomFinishedEvent:
 
 
 @attrs.frozen(kw_only=True)
-class ParticipantJoinedEvent:
+class ParticipantJoinedEvent(Model):
     """`participant.joined`: a participant connected to a room."""
 
     id: str
@@ -277,7 +278,7 @@ class ParticipantJoinedEvent:
 
 
 @attrs.frozen(kw_only=True)
-class ParticipantLeftEvent:
+class ParticipantLeftEvent(Model):
     """`participant.left`: a participant left or was removed."""
 
     id: str
@@ -287,7 +288,7 @@ class ParticipantLeftEvent:
 
 
 @attrs.frozen(kw_only=True)
-class RecordingStartedEvent:
+class RecordingStartedEvent(Model):
     """`recording.started`: a cloud recording began."""
 
     id: str
@@ -297,7 +298,7 @@ class RecordingStartedEvent:
 
 
 @attrs.frozen(kw_only=True)
-class RecordingCompletedEvent:
+class RecordingCompletedEvent(Model):
     """`recording.completed`: a recording's file is ready to download."""
 
     id: str
@@ -307,7 +308,7 @@ class RecordingCompletedEvent:
 
 
 @attrs.frozen(kw_only=True)
-class RecordingFailedEvent:
+class RecordingFailedEvent(Model):
     """`recording.failed`: a recording stopped with an error."""
 
     id: str
@@ -317,7 +318,7 @@ class RecordingFailedEvent:
 
 
 @attrs.frozen(kw_only=True)
-class StreamStartedEvent:
+class StreamStartedEvent(Model):
     """`stream.started`: an egress began streaming out."""
 
     id: str
@@ -327,7 +328,7 @@ class StreamStartedEvent:
 
 
 @attrs.frozen(kw_only=True)
-class StreamUpdatedEvent:
+class StreamUpdatedEvent(Model):
     """`stream.updated`: an egress or one of its destinations changed status."""
 
     id: str
@@ -337,7 +338,7 @@ class StreamUpdatedEvent:
 
 
 @attrs.frozen(kw_only=True)
-class StreamCompletedEvent:
+class StreamCompletedEvent(Model):
     """`stream.completed`: an egress finished."""
 
     id: str
@@ -347,7 +348,7 @@ class StreamCompletedEvent:
 
 
 @attrs.frozen(kw_only=True)
-class StreamFailedEvent:
+class StreamFailedEvent(Model):
     """`stream.failed`: an egress stopped with an error."""
 
     id: str
@@ -357,7 +358,7 @@ class StreamFailedEvent:
 
 
 @attrs.frozen(kw_only=True)
-class LiveStartedEvent:
+class LiveStartedEvent(Model):
     """`live.started`: an ingress began receiving media."""
 
     id: str
@@ -367,7 +368,7 @@ class LiveStartedEvent:
 
 
 @attrs.frozen(kw_only=True)
-class LiveUpdatedEvent:
+class LiveUpdatedEvent(Model):
     """`live.updated`: an ingress changed status."""
 
     id: str
@@ -377,7 +378,7 @@ class LiveUpdatedEvent:
 
 
 @attrs.frozen(kw_only=True)
-class LiveEndedEvent:
+class LiveEndedEvent(Model):
     """`live.ended`: an ingress stopped receiving media."""
 
     id: str
@@ -387,7 +388,7 @@ class LiveEndedEvent:
 
 
 @attrs.frozen(kw_only=True)
-class LiveFailedEvent:
+class LiveFailedEvent(Model):
     """`live.failed`: an ingress stopped with an error."""
 
     id: str
@@ -397,7 +398,7 @@ class LiveFailedEvent:
 
 
 @attrs.frozen(kw_only=True)
-class TrackPublishedEvent:
+class TrackPublishedEvent(Model):
     """`track.published`: a participant published a track."""
 
     id: str
@@ -407,7 +408,7 @@ class TrackPublishedEvent:
 
 
 @attrs.frozen(kw_only=True)
-class TrackUnpublishedEvent:
+class TrackUnpublishedEvent(Model):
     """`track.unpublished`: a participant unpublished a track."""
 
     id: str
@@ -417,7 +418,7 @@ class TrackUnpublishedEvent:
 
 
 @attrs.frozen(kw_only=True)
-class UnknownWebhookEvent:
+class UnknownWebhookEvent(Model):
     """An event this SDK version does not know; `data` is the raw JSON object."""
 
     id: str
@@ -557,8 +558,9 @@ def _fast_hook(cls: type[Any]) -> _Hook:
                 if struct_hook is None
                 else override(rename=camel(field.name), struct_hook=struct_hook)
             )
-        hook = _hooks[cls] = make_dict_structure_fn(
-            cls, converter, _cattrs_detailed_validation=False, **overrides
+        hook = _hooks[cls] = keep_extra_fields(
+            cls,
+            make_dict_structure_fn(cls, converter, _cattrs_detailed_validation=False, **overrides),
         )
     return hook
 

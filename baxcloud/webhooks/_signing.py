@@ -18,12 +18,13 @@ import os
 import re
 import secrets as _random
 import time
-from collections.abc import AsyncIterable, Iterable, Sequence
+from collections.abc import AsyncIterable, Callable, Iterable, Sequence
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
 from .._core.errors import WebhookVerificationError
+from .._core.hmac_sha256 import hmac_sha256
 from ._body import WebhookPayloadTooLargeError, aread_capped, check_declared_length, read_capped
 from ._events import WebhookEvent, parse_event
 
@@ -62,10 +63,28 @@ _BAD_SECRET = (
 
 Secret = str | Sequence[str]
 
-_hmac = hmac.digest
 _compare = hmac.compare_digest
 _b64 = binascii.b2a_base64
 _json = json.JSONDecoder().decode
+# The decoder's scanner (set in its __init__, unknown to the stubs), without its two
+# whitespace checks (`_decode_json`).
+_scan: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+
+
+def _signature(key: bytes, prefix: bytes, body: bytes) -> bytes:
+    """The base64 HMAC-SHA256 of `prefix + body`."""
+    return _b64(hmac_sha256(key, prefix, body), newline=False)
+
+
+def _decode_json(text: str) -> Any:
+    try:
+        document, end = _scan(text, 0)
+        if end == len(text):
+            return document
+    except (StopIteration, ValueError, RecursionError):
+        pass
+    # Whitespace around the document, or no valid document: the full decoder decides.
+    return _json(text)
 
 
 # -- secrets ----------------------------------------------------------------
@@ -250,13 +269,13 @@ def verify_with_keys(
     if len(signature) > MAX_SIGNATURE_HEADER_LENGTH or not signature.isascii():
         raise WebhookVerificationError("webhook-signature header is malformed")
     try:
-        signed = b"%s.%s.%s" % (msg_id.encode("utf-8"), timestamp.encode("ascii"), body)
+        prefix = f"{msg_id}.{timestamp}.".encode()
     except UnicodeEncodeError:
         raise WebhookVerificationError("webhook-id header is not valid text") from None
     expected = (
-        (_b64(_hmac(keys[0], signed, "sha256"), newline=False),)
+        (_signature(keys[0], prefix, body),)
         if len(keys) == 1
-        else [_b64(_hmac(key, signed, "sha256"), newline=False) for key in keys]
+        else [_signature(key, prefix, body) for key in keys]
     )
     seen_v1 = False
     for entry in signature.split():
@@ -274,7 +293,7 @@ def verify_with_keys(
 
 def _event(body: bytes, msg_id: str) -> WebhookEvent:
     try:
-        document = _json(body.decode("utf-8"))
+        document = _decode_json(body.decode("utf-8"))
     except UnicodeDecodeError:
         raise WebhookVerificationError("payload is not UTF-8") from None
     except (ValueError, RecursionError):

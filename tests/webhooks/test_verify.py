@@ -224,10 +224,25 @@ def test_secret_of_wrong_type(secret: Any) -> None:
 
 
 def test_secret_bounds_accepted() -> None:
-    for size in (24, 64):
-        secret = "whsec_" + base64.b64encode(bytes(size)).decode()
+    # `sign` uses hmac.digest; `verify` its own precomputed HMAC pads: every key size agrees.
+    for size in range(24, 65):
+        secret = "whsec_" + base64.b64encode(bytes(range(size))).decode()
         raw = body()
         assert verify(raw, sign(raw, secret), secret).id == "evt_1"
+        assert "no signature matches" in fails(raw, sign(raw, OTHER), secret)
+
+
+def test_whitespace_around_the_json_and_data_after_it() -> None:
+    raw = body()
+    for padded in (b" \n" + raw, raw + b"\r\n ", b"\t" + raw + b" "):
+        assert verify(padded, sign(padded, SECRET, msg_id="evt_1"), SECRET).id == "evt_1"
+    for extra in (raw + b"{}", raw + raw, raw + b" x", b"x" + raw):
+        assert "not valid JSON" in fails(extra, sign(extra, SECRET, msg_id="evt_1"))
+
+
+def test_non_ascii_webhook_id() -> None:
+    raw = body("evt_caf\u00e9")
+    assert verify(raw, sign(raw, SECRET), SECRET).id == "evt_caf\u00e9"
 
 
 def test_bad_options_are_programming_errors() -> None:

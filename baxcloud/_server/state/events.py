@@ -12,6 +12,7 @@ import sqlite3
 from typing import Any
 
 from .._ids import event_id
+from .._json import compact_json
 
 
 def record_event(db: sqlite3.Connection, now: float, name: str, data: dict[str, Any]) -> str:
@@ -19,7 +20,7 @@ def record_event(db: sqlite3.Connection, now: float, name: str, data: dict[str, 
     eid = event_id()
     db.execute(
         "INSERT INTO events (id, name, created_at, data) VALUES (?, ?, ?, ?)",
-        (eid, name, int(now), json.dumps(data, ensure_ascii=False, separators=(",", ":"))),
+        (eid, name, int(now), compact_json(data)),
     )
     room = data.get("roomName")
     db.execute(
