@@ -42,7 +42,7 @@ from .errors import (
 from .http_backend import adapted_async_client, check_http_client, check_proxy
 from .log import logger, redact
 from .options import NOT_GIVEN, OPTION_NAMES, RequestOptions, TimeoutTypes, resolve_timeout
-from .pools import DEADLINE, HTTPPools, reclaim_orphaned_connections
+from .pools import DEADLINE, SELF_TIMED, HTTPPools, reclaim_orphaned_connections
 from .request_build import RequestBuilder
 from .response import record_response
 
@@ -288,7 +288,7 @@ class AsyncAPIClient:
         # the cancel scope is the backstop for what they cannot see (a trickled
         # body or head), a moment later.
         deadline = math.inf
-        if attempt_limit is not None:
+        if attempt_limit is not None and pool not in SELF_TIMED:
             deadline = anyio.current_time() + attempt_limit + _BACKSTOP_GRACE
         with anyio.CancelScope(deadline=deadline) as scope:
             request = self._request_builder.build(

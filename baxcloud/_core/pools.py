@@ -19,6 +19,7 @@ import contextvars
 import os
 import sys
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
@@ -34,6 +35,11 @@ DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=100
 # A request extension: the `time.monotonic()` by which the attempt must be over,
 # for transports that the attempt's cancel scope cannot interrupt.
 DEADLINE = "baxcloud.deadline"
+
+# Pools whose transport enforces `DEADLINE` itself and never lets the loop run while
+# it waits (the blocking client's): a cancel scope around their attempts could never
+# fire, so the pipeline spares its timer.
+SELF_TIMED: weakref.WeakSet[httpx.AsyncClient] = weakref.WeakSet()
 
 
 def running_loop() -> Any:

@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 
 from .._core.http_backend import send_blocking, shell
-from .._core.pools import DEADLINE, DEFAULT_LIMITS
+from .._core.pools import DEADLINE, DEFAULT_LIMITS, SELF_TIMED
 
 
 class BlockingPool:
@@ -38,6 +38,8 @@ class BlockingPool:
             )
         else:
             self.client = shell(user_client, self._transport)
+        if not offload:
+            SELF_TIMED.add(self.client)
 
     def close(self) -> None:
         self._transport.close()
