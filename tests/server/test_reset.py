@@ -11,13 +11,12 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from helpers import MEDIA_BYTES_PER_SECOND, serve_asgi, wait_until
+from helpers import serve_asgi, wait_until
 
 from baxcloud import BaxCloud, NotFoundError
 from baxcloud.testing import LocalServer
@@ -62,17 +61,6 @@ class Hooks:
             await asyncio.to_thread(self.gate.wait, 30)
         await send({"type": "http.response.start", "status": self.status, "headers": []})
         await send({"type": "http.response.body", "body": b""})
-
-
-@pytest.fixture
-def media_server() -> Iterator[LocalServer]:
-    with LocalServer(
-        manual_clock=True,
-        egress_start_delay=1,
-        egress_stop_delay=1,
-        recording_bytes_per_second=MEDIA_BYTES_PER_SECOND,
-    ) as server:
-        yield server
 
 
 # ---- each kind of state ----------------------------------------------------------------
