@@ -10,6 +10,8 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, Literal
 
+import pytest
+
 _names = itertools.count()
 
 
@@ -88,3 +90,10 @@ def asgi_client(app: Any, api_key: str | None) -> Any:
     return httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://local", headers=headers
     )
+
+
+# Forking a process that has threads is what these tests check the SDK survives;
+# Python 3.12+ warns about it on principle.
+FORKS_WITH_THREADS = pytest.mark.filterwarnings(
+    "ignore:This process .* is multi-threaded, use of fork:DeprecationWarning"
+)

@@ -22,7 +22,7 @@ from typing import Any
 import anyio
 import httpx
 import pytest
-from helpers import unique, wait_until
+from helpers import FORKS_WITH_THREADS, unique, wait_until
 
 import baxcloud
 from baxcloud import AsyncBaxCloud, BaxCloud, BaxCloudError
@@ -241,6 +241,7 @@ def test_page_iteration_outlives_a_temporary_client(fresh_server: LocalServer) -
     assert [r.name for r in page] == [f"r{i}" for i in range(5)]
 
 
+@FORKS_WITH_THREADS
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX-only")
 def test_client_works_in_a_forked_child(server: LocalServer) -> None:
     with server.client() as client:
@@ -386,6 +387,7 @@ def test_portal_finalized_on_its_own_thread_stops_cleanly() -> None:
     assert closed == ["baxcloud-portal"]
 
 
+@FORKS_WITH_THREADS
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX-only")
 async def test_forked_child_leaves_the_parents_portal_alone(server: LocalServer) -> None:
     """The child drops the parent's portal and loops; the parent's portal keeps serving."""

@@ -13,7 +13,7 @@ import threading
 import time
 
 import pytest
-from helpers import unique
+from helpers import FORKS_WITH_THREADS, unique
 from reliability.rel_support import client_sockets, open_fds, server_port, settle, thread_count
 
 from baxcloud import BaxCloud, NotFoundError
@@ -68,6 +68,7 @@ async def test_inside_a_running_event_loop(fault_server: LocalServer) -> None:
             client.rooms.get(unique("missing"))
 
 
+@FORKS_WITH_THREADS
 def test_forked_child_uses_its_own_connections(fault_server: LocalServer) -> None:
     with fault_server.client() as client:
         parent_room = client.rooms.create(name=unique("parent")).name
