@@ -9,15 +9,13 @@ event names become `UnknownWebhookEvent` with the raw `data` mapping.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal, Union
 
 import attrs
 import cattrs
-from cattrs.gen import make_dict_structure_fn, override
 
-from .._core.converter import camel, converter, keep_extra_fields
+from .._core.converter import camel, converter
 from .._core.errors import WebhookVerificationError
 from .._core.model import Model
 from .._models import TrackKind, TrackSource
@@ -479,14 +477,6 @@ def _event_name(cls: type[Any]) -> str:
 EVENT_TYPES: dict[str, type[Any]] = {_event_name(cls): cls for cls in _KNOWN}
 """Event name (`participant.joined`) to its event class."""
 
-_EVENT_CLASSES = frozenset((*_KNOWN, UnknownWebhookEvent))
-_Hook = Callable[[Any, Any], Any]
-# Structure functions built once per class on first use (not at import) from the
-# shared converter's field hooks, without cattrs' per-field error bookkeeping:
-# the fast path of every verification. Failures are described by running the
-# converter's own (detailed) hook again.
-_hooks: dict[type[Any], _Hook] = {}
-
 _STRUCTURE_ERRORS = (
     cattrs.BaseValidationError,
     TypeError,
@@ -496,73 +486,6 @@ _STRUCTURE_ERRORS = (
     OverflowError,
     OSError,
 )
-
-
-def _str(value: Any, _: Any = None) -> str:
-    # The converter's own `str` hook is `str(value)`; same result, no call for a str.
-    return value if type(value) is str else str(value)
-
-
-def _optional_str(value: Any, _: Any) -> str | None:
-    # `str | None` and `Literal[...] | None`: the converter passes strings through.
-    return value if value is None or type(value) is str else str(value)
-
-
-def _created_at(value: Any, _: Any) -> datetime:
-    # parse_event has already checked that `createdAt` is an int or a float.
-    return _fromtimestamp(value, _UTC)
-
-
-_fromtimestamp = datetime.fromtimestamp
-_UTC = UTC
-_OPTIONAL_TEXT = {"str | None"} | {
-    f"{alias} | None"
-    for alias in (
-        "RoomFinishedReason",
-        "ParticipantLeftReason",
-        "FileType",
-        "EgressMode",
-        "EgressStatus",
-        "DestinationStatus",
-        "IngressInputType",
-        "IngressStatus",
-        "TrackKind",
-        "TrackSource",
-    )
-}
-
-
-def _field_hook(cls: type[Any], field: attrs.Attribute[Any]) -> Any:
-    """A shortcut for the commonest field types; None leaves the field to the converter."""
-    if field.name == "created_at" and cls in _EVENT_CLASSES:
-        return _created_at
-    if field.type is str:
-        return _str
-    annotation = cls.__annotations__.get(field.name)
-    if annotation in _OPTIONAL_TEXT:
-        return _optional_str
-    if field.name == "data" and field.type is not None and attrs.has(field.type):
-        return _fast_hook(field.type)
-    return None
-
-
-def _fast_hook(cls: type[Any]) -> _Hook:
-    hook = _hooks.get(cls)
-    if hook is None:
-        attrs.resolve_types(cls)
-        overrides: dict[str, Any] = {}
-        for field in attrs.fields(cls):
-            struct_hook = _field_hook(cls, field)
-            overrides[field.name] = (
-                override(rename=camel(field.name))
-                if struct_hook is None
-                else override(rename=camel(field.name), struct_hook=struct_hook)
-            )
-        hook = _hooks[cls] = keep_extra_fields(
-            cls,
-            make_dict_structure_fn(cls, converter, _cattrs_detailed_validation=False, **overrides),
-        )
-    return hook
 
 
 def _describe(cls: type[Any], body: dict[str, Any]) -> str:
@@ -602,7 +525,7 @@ def parse_event(body: Any) -> WebhookEvent:
     if type(body.get("data")) is not dict:
         raise WebhookVerificationError("payload 'data' must be a JSON object")
     cls = EVENT_TYPES.get(name, UnknownWebhookEvent)
-    hook = _fast_hook(cls)
+    hook = converter.get_structure_hook(cls)
     try:
         event: WebhookEvent = hook(body, cls)
     except _STRUCTURE_ERRORS:
