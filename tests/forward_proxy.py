@@ -11,20 +11,16 @@ from __future__ import annotations
 import base64
 import contextlib
 import socket
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from hostile import Received, _read_request
+from hostile import HostileServer, Received
 
 
 @dataclass
-class ForwardProxy:
+class ForwardProxy(HostileServer):
     credentials: tuple[str, str] | None = None  # (user, password) it requires, if any
-    received: list[Received] = field(default_factory=list)
-    _sock: socket.socket | None = None
-    _threads: list[threading.Thread] = field(default_factory=list)
 
     @property
     def address(self) -> str:
@@ -40,62 +36,29 @@ class ForwardProxy:
         user, password = self.credentials
         return f"http://{user}:{password}@{self.address}"
 
-    def start(self) -> ForwardProxy:
-        self._sock = socket.create_server(("127.0.0.1", 0))
-        self._spawn(self._accept)
-        return self
-
-    def close(self) -> None:
-        assert self._sock is not None
-        with contextlib.suppress(OSError):
-            self._sock.shutdown(socket.SHUT_RDWR)
-        self._sock.close()
-        for thread in list(self._threads):
-            thread.join(30)
-
-    def _spawn(self, target: object, *args: object) -> None:
-        thread = threading.Thread(target=target, args=args, daemon=True)  # type: ignore[arg-type]
-        self._threads.append(thread)
-        thread.start()
-
-    def _accept(self) -> None:
-        assert self._sock is not None
-        while True:
-            try:
-                conn, _ = self._sock.accept()
-            except OSError:
-                return
-            self._spawn(self._serve, conn)
-
-    def _serve(self, conn: socket.socket) -> None:
-        with conn, contextlib.suppress(OSError):
-            conn.settimeout(30)
-            request = _read_request(conn)
-            if request is None:
-                return
-            self.received.append(request)
-            if not self._authorized(request):
-                conn.sendall(
-                    b"HTTP/1.1 407 Proxy Authentication Required\r\n"
-                    b'Proxy-Authenticate: Basic realm="test"\r\n'
-                    b"Content-Length: 0\r\nConnection: close\r\n\r\n"
-                )
-                return
-            target = urlsplit(request.target)
-            if target.scheme != "http" or target.hostname is None:
-                conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
-                return
-            path = target.path + (f"?{target.query}" if target.query else "")
-            kept = [
-                (k, v)
-                for k, v in request.headers
-                if not k.lower().startswith("proxy-") and k.lower() != "connection"
-            ]
-            lines = [f"{request.method} {path} HTTP/1.1", *(f"{k}: {v}" for k, v in kept)]
-            forwarded = ("\r\n".join([*lines, "Connection: close"]) + "\r\n\r\n").encode("latin-1")
-            with socket.create_connection((target.hostname, target.port or 80), timeout=30) as up:
-                up.sendall(forwarded + request.body)
-                _relay(up, conn)
+    def _respond(self, conn: socket.socket, request: Received) -> None:
+        if not self._authorized(request):
+            conn.sendall(
+                b"HTTP/1.1 407 Proxy Authentication Required\r\n"
+                b'Proxy-Authenticate: Basic realm="test"\r\n'
+                b"Content-Length: 0\r\nConnection: close\r\n\r\n"
+            )
+            return
+        target = urlsplit(request.target)
+        if target.scheme != "http" or target.hostname is None:
+            conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+            return
+        path = target.path + (f"?{target.query}" if target.query else "")
+        kept = [
+            (k, v)
+            for k, v in request.headers
+            if not k.lower().startswith("proxy-") and k.lower() != "connection"
+        ]
+        lines = [f"{request.method} {path} HTTP/1.1", *(f"{k}: {v}" for k, v in kept)]
+        forwarded = ("\r\n".join([*lines, "Connection: close"]) + "\r\n\r\n").encode("latin-1")
+        with socket.create_connection((target.hostname, target.port or 80), timeout=30) as up:
+            up.sendall(forwarded + request.body)
+            _relay(up, conn)
 
     def _authorized(self, request: Received) -> bool:
         if self.credentials is None:

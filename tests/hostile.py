@@ -16,7 +16,7 @@ import time
 import zlib
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 # Writes a response to the connection; the server closes the socket afterwards.
 Reply = Callable[[socket.socket], None]
@@ -46,7 +46,7 @@ class HostileServer:
         assert self._sock is not None
         return f"http://127.0.0.1:{self._sock.getsockname()[1]}"
 
-    def start(self) -> HostileServer:
+    def start(self) -> Self:
         self._sock = socket.create_server(("127.0.0.1", 0))
         thread = threading.Thread(target=self._accept, name="hostile-server", daemon=True)
         thread.start()
@@ -80,9 +80,12 @@ class HostileServer:
             if request is None:
                 return
             self.received.append(request)
-            reply = self.reply
-            if reply is not None:
-                reply(conn)
+            self._respond(conn, request)
+
+    def _respond(self, conn: socket.socket, request: Received) -> None:
+        """Answer one request (subclasses may answer from what was asked)."""
+        if self.reply is not None:
+            self.reply(conn)
 
 
 def _read_request(conn: socket.socket) -> Received | None:
