@@ -97,3 +97,13 @@ def asgi_client(app: Any, api_key: str | None) -> Any:
 FORKS_WITH_THREADS = pytest.mark.filterwarnings(
     "ignore:This process .* is multi-threaded, use of fork:DeprecationWarning"
 )
+
+
+async def asgi_body(receive: Any) -> bytes:
+    """The whole body of an ASGI request, read from its `receive` channel."""
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            return bytes(body)

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from helpers import serve_asgi, wait_until
+from helpers import asgi_body, serve_asgi, wait_until
 
 from baxcloud import BaxCloud, NotFoundError
 from baxcloud.testing import LocalServer
@@ -48,12 +48,7 @@ class Hooks:
         self.arrived = threading.Event()
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await asgi_body(receive)
         self.bodies.append(body)
         self.headers.append({k.decode(): v.decode() for k, v in scope["headers"]})
         self.arrived.set()

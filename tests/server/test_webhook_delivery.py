@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 import pytest
 import standardwebhooks
-from helpers import WAIT, serve_asgi, wait_until
+from helpers import WAIT, asgi_body, serve_asgi, wait_until
 
 from baxcloud import BaxCloud, UnprocessableEntityError, WebhookVerificationError
 from baxcloud._cli.main import build_parser, main
@@ -66,12 +66,7 @@ class Receiver:
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         assert scope["type"] == "http"
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await asgi_body(receive)
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         with self._lock:
             ident = headers.get("webhook-id")

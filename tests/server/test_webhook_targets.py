@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from helpers import WAIT, serve_asgi, wait_until
+from helpers import WAIT, asgi_body, serve_asgi, wait_until
 
 from baxcloud import UnprocessableEntityError
 from baxcloud._cli.main import main
@@ -106,12 +106,7 @@ class Recorder:
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         assert scope["type"] == "http"
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await asgi_body(receive)
         headers = {k.decode(): v.decode() for k, v in scope["headers"]}
         self.hosts.append(headers["host"])
         self.events.append(body.decode())
