@@ -10,12 +10,12 @@ from __future__ import annotations
 import binascii
 import functools
 import json
-import json.encoder
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
+from .compact_json import compact_json
 from .errors import TokenVerificationError
 from .hmac_sha256 import hmac_sha256
 
@@ -31,23 +31,6 @@ _URLSAFE = bytes.maketrans(b"+/", b"-_")
 _b2a = binascii.b2a_base64
 
 
-def _compact_json() -> Callable[[Any], str]:
-    """`json.dumps(value, separators=(",", ":"), ensure_ascii=False)`, made cheaper.
-
-    `JSONEncoder.encode` builds a C encoder for every call; this one is built once
-    (with no circular-reference check: claims are plain data).
-    """
-    encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
-    make_encoder = getattr(json.encoder, "c_make_encoder", None)
-    if make_encoder is None:  # no C accelerator (PyPy, say)
-        return encoder.encode
-    chunks = make_encoder(
-        None, encoder.default, json.encoder.encode_basestring, None, ":", ",", False, False, True
-    )
-    return lambda value: "".join(chunks(value, 0))
-
-
-_dumps = _compact_json()
 _urandom = os.urandom
 
 
@@ -93,7 +76,7 @@ def mint_token(
     }
     if metadata:
         claims["metadata"] = metadata
-    signing_input = _encoded_header(key_id) + b"." + _b64url(_dumps(claims).encode())
+    signing_input = _encoded_header(key_id) + b"." + _b64url(compact_json(claims).encode())
     signature = _b64url(hmac_sha256(secret.encode(), signing_input))
     return (signing_input + b"." + signature).decode("ascii"), expires
 

@@ -1,0 +1,28 @@
+"""Compact JSON (`separators=(",", ":")`, non-ASCII kept) from an encoder built once.
+
+`json.dumps(...)` and `JSONEncoder.encode` build a C encoder on every call; this
+one is built once, with no circular-reference check: for plain data that the SDK
+or the local server builds itself (token claims, answers, event rows).
+"""
+
+from __future__ import annotations
+
+import json
+import json.encoder
+from collections.abc import Callable
+from typing import Any
+
+
+def _make() -> Callable[[Any], str]:
+    encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+    make_encoder = getattr(json.encoder, "c_make_encoder", None)
+    if make_encoder is None:  # no C accelerator (PyPy, say)
+        return encoder.encode
+    chunks = make_encoder(
+        None, encoder.default, json.encoder.encode_basestring, None, ":", ",", False, False, True
+    )
+    return lambda value: "".join(chunks(value, 0))
+
+
+compact_json: Callable[[Any], str] = _make()
+"""`value` as compact JSON text."""
