@@ -1,11 +1,11 @@
 """What httpx's clients give a response, both SDK clients give too.
 
-The blocking client's own pool hands the pipeline's requests straight to its
-transport (`_sync/transport.py`), past `httpx.AsyncClient.send`; these tests
-hold it to what that layer does: cookies kept, `elapsed` set, httpx's request
+The pools the SDK makes itself hand API calls straight to their transport
+(`_core/direct_client.py`), past `httpx.AsyncClient.send`; these tests hold
+them to what that layer does: cookies kept, `elapsed` set, httpx's request
 log, errors that name their request. Each runs on the async client and on the
-blocking one, called from a plain thread (that direct path) and from inside
-a running event loop (the portal's).
+blocking one, called from a plain thread and from inside a running event loop
+(the portal's way).
 """
 
 from __future__ import annotations

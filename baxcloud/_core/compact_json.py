@@ -18,9 +18,8 @@ def _make(sort_keys: bool) -> Callable[[Any], str]:
     make_encoder = getattr(json.encoder, "c_make_encoder", None)
     if make_encoder is None:  # no C accelerator (PyPy, say)
         return encoder.encode
-    chunks = make_encoder(
-        None, encoder.default, json.encoder.encode_basestring, None, ":", ",", sort_keys, False, True
-    )
+    escape = json.encoder.encode_basestring
+    chunks = make_encoder(None, encoder.default, escape, None, ":", ",", sort_keys, False, True)
     return lambda value: "".join(chunks(value, 0))
 
 
