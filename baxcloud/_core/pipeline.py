@@ -27,6 +27,7 @@ from .._version import get_version
 from . import retry, tracing
 from .api_key import ApiKey, Secret, parse_api_key
 from .body import ACCEPT_ENCODING, DEFAULT_MAX_RESPONSE_BYTES, BodyError, read_limited
+from .compact_json import compact_json
 from .converter import structure
 from .errors import (
     APIConnectionError,
@@ -221,7 +222,7 @@ class AsyncAPIClient:
                 extra["Idempotency-Key"] = key or str(uuid.uuid4())
         content: bytes | None = None
         if body is not None:
-            content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+            content = compact_json(body).encode()
             if not ("Content-Type" in extra or self._has_content_type):
                 extra["Content-Type"] = "application/json"
         query = {k: v for k, v in params.items() if v is not None} if params else None
