@@ -9,7 +9,8 @@ request (streamed, with the client's defaults) goes to the transport that
 comes back as `send` would give it: its request set, cookies kept, `elapsed`
 set once it is closed, a transport error naming its request. Anything else (a
 download's send, options, httpx's own request log switched on) takes httpx's
-path. A user's own client is never a `DirectClient`.
+path. A user's own client is never a `DirectClient`. Its connection pools
+assign connections to requests in one pass (`pool_assign.py`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from typing import Any
 
 import httpx
 
+from .pool_assign import speed_up_client
+
 __all__ = ["DirectClient"]
 
 _httpx_log = logging.getLogger("httpx")
@@ -29,6 +32,10 @@ _DEFAULT = httpx.USE_CLIENT_DEFAULT
 
 
 class DirectClient(httpx.AsyncClient):
+    def __init__(self, **settings: Any) -> None:
+        super().__init__(**settings)
+        speed_up_client(self)
+
     async def send(
         self,
         request: httpx.Request,

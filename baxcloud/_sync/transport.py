@@ -24,6 +24,7 @@ import httpx
 
 from .._core.direct_client import DirectClient
 from .._core.http_backend import send_blocking, shell
+from .._core.pool_assign import speed_up_client
 from .._core.pools import DEADLINE, DEFAULT_LIMITS, SELF_TIMED
 
 
@@ -65,6 +66,7 @@ class BlockingTransport(httpx.AsyncBaseTransport):
         self._owned = user_client is None
         if user_client is None:
             client = httpx.Client(limits=DEFAULT_LIMITS, follow_redirects=False, proxy=proxy)
+            speed_up_client(client)
             self._client = client
             # The transport httpx.Client picks for a URL (a proxy's or the default):
             # sending through it directly skips a second pass of cookie and auth
