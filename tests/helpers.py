@@ -30,11 +30,16 @@ async def close_with_users_client(client: Any, http: Any) -> None:
     from baxcloud import BaxCloud
 
     if isinstance(client, BaxCloud):
-        client._bridge.run(http.aclose())
-        client.close()
+        close_blocking_with_users_client(client, http)
     else:
         await client.aclose()
         await http.aclose()
+
+
+def close_blocking_with_users_client(client: Any, http: Any) -> None:
+    """`close_with_users_client` for a `BaxCloud`, from code that is not async."""
+    client._bridge.run(http.aclose())  # on the portal: the loop `http` was used on
+    client.close()
 
 
 async def collect(pager: Any) -> list[Any]:

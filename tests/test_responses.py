@@ -8,11 +8,13 @@ a whole by `timeout`, and a body by `max_response_bytes`.
 from __future__ import annotations
 
 import contextlib
+import gc
 import gzip
 import socket
 import struct
 import time
 import tracemalloc
+import warnings
 import zlib
 from collections.abc import Callable
 from typing import Any
@@ -277,6 +279,22 @@ async def test_a_corrupt_compressed_body_is_a_validation_error(kind: str) -> Non
         async with client_for(kind, server) as client:
             with pytest.raises(APIResponseValidationError):
                 await resolve(client.rooms.get("r"))
+
+
+@pytest.mark.parametrize("anyio_backend", ["trio"])  # asyncio finalizes them silently
+async def test_a_body_read_stopped_early_closes_its_generator() -> None:
+    """The SDK closes the body generator it stopped reading, rather than leaving it to
+    the garbage collector (on trio, a ResourceWarning). httpx's own generators under
+    it are httpx's to close (encode/httpx#3686); pyproject.toml's filterwarnings names
+    them."""
+    with hostile_server(endless()) as server, warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        async with client_for("async", server, max_response_bytes=MIB) as client:
+            with pytest.raises(APIResponseValidationError, match="max_response_bytes"):
+                await client.rooms.get("r")
+        gc.collect()
+    collected = [str(w.message) for w in seen if "garbage collected" in str(w.message)]
+    assert not [m for m in collected if "Response.aiter_raw" in m], collected
 
 
 async def test_max_response_bytes_is_checked(kind: str) -> None:

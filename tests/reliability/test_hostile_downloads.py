@@ -22,7 +22,7 @@ import anyio
 import attrs
 import httpx
 import pytest
-from helpers import MEDIA_BYTES_PER_SECOND, resolve, unique
+from helpers import MEDIA_BYTES_PER_SECOND, close_with_users_client, resolve, unique
 from reliability.download_server import Behaviour, DownloadServer, Seen, head, serve_file
 
 from baxcloud import (
@@ -470,13 +470,11 @@ async def test_a_users_http_client_neither_follows_redirects_nor_sends_its_crede
         assert path.read_bytes() == hostile.content
         assert len(hostile.seen) == 2  # the `hostile` fixture checks none carried a credential
     finally:
-        if isinstance(client, BaxCloud):
-            client.close()  # an async `http` belongs to the blocking client's loop: left to it
-            if http_class == "Client":
-                http.close()
+        if isinstance(client, BaxCloud) and http_class == "Client":
+            client.close()
+            http.close()
         else:
-            await client.aclose()
-            await http.aclose()
+            await close_with_users_client(client, http)
 
 
 def _echo_secrets(status: int) -> Callable[[Seen, DownloadServer], Iterator[bytes]]:
