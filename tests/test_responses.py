@@ -355,8 +355,10 @@ async def test_calls_that_never_suspend_leave_no_pile_of_timers() -> None:
     import httpx
 
     transport = httpx.MockTransport(lambda request: httpx.Response(200, content=ROOM))
-    http = httpx.AsyncClient(transport=transport)
-    async with AsyncBaxCloud(api_key=API_KEY, base_url="http://mock", http_client=http) as client:
+    async with (
+        httpx.AsyncClient(transport=transport) as http,
+        AsyncBaxCloud(api_key=API_KEY, base_url="http://mock", http_client=http) as client,
+    ):
         for _ in range(3000):
             await client.rooms.get("r")
         pending_timers = len(asyncio.get_running_loop()._scheduled)  # type: ignore[attr-defined]
