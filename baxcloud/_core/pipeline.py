@@ -8,7 +8,6 @@ attempts), map failures to typed errors and structure the JSON into models.
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 import socket
@@ -28,6 +27,7 @@ from .._version import get_version
 from . import retry, tracing
 from .api_key import ApiKey, Secret, parse_api_key
 from .body import ACCEPT_ENCODING, DEFAULT_MAX_RESPONSE_BYTES, BodyError, read_limited
+from .compact_json import compact_json
 from .converter import structure
 from .errors import (
     APIConnectionError,
@@ -222,7 +222,7 @@ class AsyncAPIClient:
                 extra["Idempotency-Key"] = key or str(uuid.uuid4())
         content: bytes | None = None
         if body is not None:
-            content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+            content = compact_json(body).encode()
             if not ("Content-Type" in extra or self._has_content_type):
                 extra["Content-Type"] = "application/json"
         query = {k: v for k, v in params.items() if v is not None} if params else None
@@ -282,49 +282,58 @@ class AsyncAPIClient:
         extensions: dict[str, Any] = {}
         if attempt_limit is not None:
             extensions[DEADLINE] = time.monotonic() + attempt_limit
-        # httpx's own per-phase timeouts (each at most `attempt_limit`) end a wait for
-        # the pool first: httpcore can lose a connection slot when a request is
-        # cancelled just as a connection is handed to it (encode/httpcore#1093), so
-        # the cancel scope is the backstop for what they cannot see (a trickled
-        # body or head), a moment later.
-        deadline = math.inf
-        if attempt_limit is not None and pool not in SELF_TIMED:
+        request = self._request_builder.build(
+            pool,
+            method,
+            url,
+            extra=extra_headers,
+            content=content,
+            params=query,
+            timeout=timeout,
+            extensions=extensions,
+        )
+        if attempt_limit is None or pool in SELF_TIMED:
+            response, raw = await self._exchange(pool, request)
+        else:
+            # httpx's own per-phase timeouts (each at most `attempt_limit`) end a wait
+            # for the pool first: httpcore can lose a connection slot when a request
+            # is cancelled just as a connection is handed to it (encode/httpcore#1093),
+            # so the cancel scope is the backstop for what they cannot see (a trickled
+            # body or head), a moment later.
             deadline = anyio.current_time() + attempt_limit + _BACKSTOP_GRACE
-        with anyio.CancelScope(deadline=deadline) as scope:
-            request = self._request_builder.build(
-                pool,
-                method,
-                url,
-                extra=extra_headers,
-                content=content,
-                params=query,
-                timeout=timeout,
-                extensions=extensions,
-            )
-            try:
-                response = await pool.send(request, stream=True)
-            except BaseException:
-                reclaim_orphaned_connections(pool)
-                raise
-            try:
-                raw = await read_limited(response, self.max_response_bytes)
-            except BaseException as exc:
-                # Shielded: a close cut short by the deadline would never give the
-                # connection back to the pool.
-                with anyio.CancelScope(shield=True):
-                    await response.aclose()
-                if isinstance(exc, BodyError):
-                    raise self._body_error(response, exc) from None
-                raise
-        if scope.cancelled_caught:
-            raise TimeoutError
+            with anyio.CancelScope(deadline=deadline) as scope:
+                response, raw = await self._exchange(pool, request)
+            if scope.cancelled_caught:
+                raise TimeoutError
+            self._attempts += 1
+            if not self._attempts % _CHECKPOINT_EVERY:
+                # Each deadline leaves a cancelled timer that asyncio drops only while
+                # its loop runs; calls that never suspend (a mock transport) would
+                # pile them up.
+                await anyio.lowlevel.checkpoint()
         await response.aclose()  # the body is read: this only returns the connection
-        self._attempts += 1
-        if not self._attempts % _CHECKPOINT_EVERY:
-            # Each deadline leaves a cancelled timer that asyncio drops only while its
-            # loop runs; calls that never suspend (a mock transport) would pile them up.
-            await anyio.lowlevel.checkpoint()
         return response.status_code, response, raw
+
+    async def _exchange(
+        self, pool: httpx.AsyncClient, request: httpx.Request
+    ) -> tuple[httpx.Response, bytes]:
+        """Send `request` and read its body whole."""
+        try:
+            response = await pool.send(request, stream=True)
+        except BaseException:
+            reclaim_orphaned_connections(pool)
+            raise
+        try:
+            raw = await read_limited(response, self.max_response_bytes)
+        except BaseException as exc:
+            # Shielded: a close cut short by the deadline would never give the
+            # connection back to the pool.
+            with anyio.CancelScope(shield=True):
+                await response.aclose()
+            if isinstance(exc, BodyError):
+                raise self._body_error(response, exc) from None
+            raise
+        return response, raw
 
     def _body_error(self, response: httpx.Response, exc: BodyError) -> APIResponseValidationError:
         message = str(exc)

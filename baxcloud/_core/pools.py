@@ -25,6 +25,7 @@ from typing import Any, Generic, TypeVar
 
 import httpx
 
+from .direct_client import DirectClient
 from .errors import BaxCloudError
 
 T = TypeVar("T")
@@ -151,7 +152,7 @@ class _PoolPerLoop:
                 # closed any more; drop them so they do not pile up.
                 for stale in [k for k in self._pools if _is_closed(k)]:
                     del self._pools[stale]
-                pool = httpx.AsyncClient(
+                pool = DirectClient(
                     limits=DEFAULT_LIMITS, follow_redirects=False, proxy=self._proxy
                 )
                 self._pools[loop] = pool

@@ -352,17 +352,15 @@ class LocalBaxCloudApp:
                     answer = self._encode(match.handler(ctx))
             except ApiError as exc:
                 return _error_answer(exc, request_id)
-        else:  # a refused change is stored for replay: roll back only the handler's work
-            with self._storage.transaction():
-                db.execute("SAVEPOINT handler")
-                try:
+        else:  # stored for replay with the change, or alone once a refusal rolled it back
+            try:
+                with self._storage.transaction():
                     answer = self._encode(match.handler(ctx))
-                    db.execute("RELEASE handler")
-                except ApiError as exc:
-                    db.execute("ROLLBACK TO handler")
-                    db.execute("RELEASE handler")
-                    answer = _error_answer(exc, request_id)
-                self.idempotency.save(*idem, now, answer[0], answer[1])
+                    self.idempotency.save(*idem, now, answer[0], answer[1])
+            except ApiError as exc:
+                answer = _error_answer(exc, request_id)
+                with self._storage.transaction():
+                    self.idempotency.save(*idem, now, answer[0], answer[1])
         self.webhooks.wake()  # committed: deliver any event it recorded
         return answer
 

@@ -36,11 +36,20 @@ def check_key(value: str) -> str:
 
 
 def fingerprint(method: str, raw_path: bytes, canonical_body: bytes) -> str:
-    digest = hashlib.sha256()
-    for part in (method.encode(), raw_path, canonical_body):
-        digest.update(len(part).to_bytes(8, "big"))
-        digest.update(part)
-    return digest.hexdigest()
+    """SHA-256 of each part preceded by its length (8 bytes, big-endian), in hex."""
+    method_bytes = method.encode()
+    return hashlib.sha256(
+        b"".join(
+            (
+                len(method_bytes).to_bytes(8, "big"),
+                method_bytes,
+                len(raw_path).to_bytes(8, "big"),
+                raw_path,
+                len(canonical_body).to_bytes(8, "big"),
+                canonical_body,
+            )
+        )
+    ).hexdigest()
 
 
 class IdempotencyStore:

@@ -17,6 +17,7 @@ from typing import Any
 
 import attrs
 
+from .._core.compact_json import sorted_compact_json
 from ._errors import ApiError, Detail, invalid_request, validation_failed
 from ._json import json_bytes
 
@@ -82,7 +83,7 @@ def decode_json(raw: bytes) -> Any:
 
 def canonical_json(value: Any) -> bytes:
     """Key-order-independent encoding (idempotency fingerprints)."""
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+    return sorted_compact_json(value).encode()
 
 
 def _type_ok(value: Any, json_type: str) -> bool:

@@ -3,8 +3,9 @@
 A call on the calling thread's own event loop (see `loops.py`) is the only
 thing that loop runs, so waiting in a socket call is the same as awaiting it:
 an `httpx.AsyncClient` whose transport does its I/O with a blocking
-`httpx.Client` makes the blocking client as fast as plain `httpx.Client`. It
-is not tied to any event loop, so every calling thread shares one.
+`httpx.Client` (a `DirectClient`, which hands the calls straight to it) makes
+the blocking client as fast as plain `httpx.Client`. It is not tied to any
+event loop, so every calling thread shares one.
 
 With a user's blocking client (`BaxCloud(http_client=httpx.Client(...))`) the
 transport sends through that client instead (`http_backend.send_blocking`).
@@ -21,6 +22,7 @@ from typing import Any
 
 import httpx
 
+from .._core.direct_client import DirectClient
 from .._core.http_backend import send_blocking, shell
 from .._core.pools import DEADLINE, DEFAULT_LIMITS, SELF_TIMED
 
@@ -32,8 +34,9 @@ class BlockingPool:
         self, proxy: httpx.Proxy | None = None, user_client: Any = None, offload: bool = False
     ) -> None:
         self._transport = BlockingTransport(proxy, user_client, offload)
+        self.client: httpx.AsyncClient
         if user_client is None:
-            self.client = httpx.AsyncClient(
+            self.client = DirectClient(
                 limits=DEFAULT_LIMITS, follow_redirects=False, transport=self._transport
             )
         else:
