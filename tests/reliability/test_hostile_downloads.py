@@ -10,9 +10,11 @@ answers, the target file appears only with exactly the recording's bytes, a
 from __future__ import annotations
 
 import functools
+import gc
 import importlib
 import json
 import logging
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -317,6 +319,24 @@ async def test_a_wrong_answer_fails_keeps_the_part_file_and_a_rerun_completes(
     assert path.read_bytes() == content
     assert not part.exists()
     assert hostile.seen[0].headers.get("range") == (f"bytes={len(kept)}-" if kept else None)
+
+
+@pytest.mark.parametrize("anyio_backend", ["trio"])  # asyncio finalizes them silently
+async def test_a_download_stopped_early_closes_its_body_generator(
+    media_server: LocalServer, hostile: DownloadServer, tmp_path: Path
+) -> None:
+    """As for API bodies (tests/test_responses.py): the SDK closes the body generator it
+    stops reading instead of leaving it to the garbage collector (on trio, a warning)."""
+    async with media_server.async_client() as client:
+        recording = await completed(client, media_server, hostile)
+        hostile.behave = ok_endless
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            with pytest.raises(BaxCloudError, match="more bytes"):
+                await guarded(client, lambda: client.recordings.download(recording.id, tmp_path))
+            gc.collect()
+    collected = [str(w.message) for w in seen if "garbage collected" in str(w.message)]
+    assert not [m for m in collected if "Response.aiter_bytes" in m], collected
 
 
 async def test_no_data_answers_back_off_and_stop_after_max_retries(
