@@ -19,6 +19,29 @@ async def resolve(value: Any) -> Any:
     return await value if inspect.isawaitable(value) else value
 
 
+async def close_with_users_client(client: Any, http: Any) -> None:
+    """Close `client` (a `BaxCloud` or `AsyncBaxCloud` given `http_client=http`, a
+    user's async httpx or httpx2 client), then `http`, on the loop that used it.
+
+    The SDK never closes a client it did not create. `AsyncBaxCloud` used `http` on the
+    caller's loop; `BaxCloud` on its portal's, which ends with it: there is no other
+    loop to close `http`'s connections on afterwards, so they are closed there first.
+    """
+    from baxcloud import BaxCloud
+
+    if isinstance(client, BaxCloud):
+        close_blocking_with_users_client(client, http)
+    else:
+        await client.aclose()
+        await http.aclose()
+
+
+def close_blocking_with_users_client(client: Any, http: Any) -> None:
+    """`close_with_users_client` for a `BaxCloud`, from code that is not async."""
+    client._bridge.run(http.aclose())  # on the portal: the loop `http` was used on
+    client.close()
+
+
 async def collect(pager: Any) -> list[Any]:
     """Every item of every page, through the client's own iteration."""
     if hasattr(pager, "__aiter__"):

@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from helpers import close_blocking_with_users_client
 
 from baxcloud import (
     APIResponseValidationError,
@@ -46,8 +47,10 @@ def future_server(request: httpx.Request) -> httpx.Response:
 
 
 async def test_unknown_fields_are_ignored_and_unknown_enums_pass_through() -> None:
-    http = httpx.AsyncClient(transport=httpx.MockTransport(future_server))
-    async with AsyncBaxCloud(api_key=KEY, base_url="http://future", http_client=http) as client:
+    async with (
+        httpx.AsyncClient(transport=httpx.MockTransport(future_server)) as http,
+        AsyncBaxCloud(api_key=KEY, base_url="http://future", http_client=http) as client,
+    ):
         participant = await client.participants.get("room", "ann")
         listed = [p async for p in client.participants.list("room")]
     assert isinstance(participant, Participant)
@@ -57,21 +60,25 @@ async def test_unknown_fields_are_ignored_and_unknown_enums_pass_through() -> No
     assert participant.permission.can_publish is True
     assert participant.joined_at == datetime(2025, 11, 30, tzinfo=UTC)
     assert listed == [participant]
-    await http.aclose()
 
 
 def test_the_blocking_client_decodes_the_same_way() -> None:
     http = httpx.AsyncClient(transport=httpx.MockTransport(future_server))
-    with BaxCloud(api_key=KEY, base_url="http://future", http_client=http) as client:
+    client = BaxCloud(api_key=KEY, base_url="http://future", http_client=http)
+    try:
         assert str(client.participants.get("room", "ann").state) == "HOLOGRAPHIC"
+    finally:
+        close_blocking_with_users_client(client, http)
 
 
 async def test_non_json_success_is_a_typed_error() -> None:
     def broken(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, content=b"<html>proxy</html>")
 
-    http = httpx.AsyncClient(transport=httpx.MockTransport(broken))
-    async with AsyncBaxCloud(api_key=KEY, base_url="http://x", http_client=http) as client:
+    async with (
+        httpx.AsyncClient(transport=httpx.MockTransport(broken)) as http,
+        AsyncBaxCloud(api_key=KEY, base_url="http://x", http_client=http) as client,
+    ):
         with pytest.raises(APIResponseValidationError) as info:
             await client.rooms.get("r")
     assert info.value.status_code == 200
@@ -82,10 +89,10 @@ async def test_error_without_a_json_body_is_still_typed() -> None:
     def gateway(request: httpx.Request) -> httpx.Response:
         return httpx.Response(502, content=b"Bad Gateway")
 
-    http = httpx.AsyncClient(transport=httpx.MockTransport(gateway))
-    async with AsyncBaxCloud(
-        api_key=KEY, base_url="http://x", http_client=http, max_retries=0
-    ) as client:
+    async with (
+        httpx.AsyncClient(transport=httpx.MockTransport(gateway)) as http,
+        AsyncBaxCloud(api_key=KEY, base_url="http://x", http_client=http, max_retries=0) as client,
+    ):
         with pytest.raises(InternalServerError) as info:
             await client.rooms.get("r")
     assert (info.value.status_code, info.value.code) == (502, "http_502")

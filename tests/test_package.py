@@ -137,30 +137,30 @@ def test_demo_runs_against_an_embedded_server() -> None:
 
 
 def test_dev_server_prints_working_credentials(tmp_path: Path) -> None:
-    proc = subprocess.Popen(
+    with subprocess.Popen(  # closes the pipe and waits on the way out
         [sys.executable, "-m", "baxcloud", "dev", "--port", "0", "--data", str(tmp_path)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        settings: dict[str, str] = {}
-        while len(settings) < 3:
-            line = proc.stdout.readline()
-            assert line, "dev server exited early"
-            setting = parse_export_line(line)
-            if setting is not None:
-                settings[setting[0]] = setting[1]
-        client = baxcloud.BaxCloud(
-            api_key=settings["BAXCLOUD_API_KEY"], base_url=settings["BAXCLOUD_BASE_URL"]
-        )
-        with client:
-            assert client.rooms.create(name="from-cli").name == "from-cli"
-        assert settings["BAXCLOUD_WEBHOOK_SECRET"].startswith("whsec_")
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    ) as proc:
+        try:
+            assert proc.stdout is not None
+            settings: dict[str, str] = {}
+            while len(settings) < 3:
+                line = proc.stdout.readline()
+                assert line, "dev server exited early"
+                setting = parse_export_line(line)
+                if setting is not None:
+                    settings[setting[0]] = setting[1]
+            client = baxcloud.BaxCloud(
+                api_key=settings["BAXCLOUD_API_KEY"], base_url=settings["BAXCLOUD_BASE_URL"]
+            )
+            with client:
+                assert client.rooms.create(name="from-cli").name == "from-cli"
+            assert settings["BAXCLOUD_WEBHOOK_SECRET"].startswith("whsec_")
+        finally:
+            proc.terminate()
+            proc.wait(10)
     # With --data the credentials and the room survive a restart.
     from baxcloud.testing import LocalServer
 

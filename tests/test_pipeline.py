@@ -7,11 +7,12 @@ server, so every request that does get through is handled for real.
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-from helpers import resolve, unique
+from helpers import close_with_users_client, resolve, unique
 
 from baxcloud import (
     APIConnectionError,
@@ -77,20 +78,21 @@ def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(params=["sync", "async"])
-def make_client(request: pytest.FixtureRequest, server: LocalServer, fast_backoff: None) -> Any:
-    made: list[Any] = []
+async def make_client(
+    request: pytest.FixtureRequest, server: LocalServer, fast_backoff: None
+) -> AsyncIterator[Any]:
+    made: list[tuple[Any, httpx.AsyncClient]] = []
 
     def make(transport: FaultyTransport, **kwargs: Any) -> Any:
         http = httpx.AsyncClient(transport=transport)
         factory = server.client if request.param == "sync" else server.async_client
         client = factory(http_client=http, **kwargs)
-        made.append(client)
+        made.append((client, http))
         return client
 
     yield make
-    for client in made:
-        if isinstance(client, BaxCloud):
-            client.close()
+    for client, http in made:
+        await close_with_users_client(client, http)
 
 
 def idempotency_keys(transport: FaultyTransport) -> set[str | None]:
@@ -260,8 +262,7 @@ async def test_the_users_client_defaults_apply_as_they_change(
         await resolve(copy.rooms.list())
         await resolve(client.rooms.list())
     finally:
-        if isinstance(client, BaxCloud):
-            client.close()
+        await close_with_users_client(client, http)
     first, second, third, fourth, fifth = transport.requests
     assert [r.headers.get("x-app") for r in transport.requests] == ["one", "two", "two", None, None]
     assert third.headers["cookie"] == "session=s1"

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from helpers import MEDIA_BYTES_PER_SECOND, collect, resolve
+from helpers import MEDIA_BYTES_PER_SECOND, close_blocking_with_users_client, collect, resolve
 
 from baxcloud import (
     ConflictError,
@@ -136,6 +136,9 @@ class CuttingTransport(httpx.AsyncBaseTransport):
                 )
         return response
 
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
 
 class _Cut(httpx.AsyncByteStream):
     def __init__(self, response: httpx.Response, cut: int) -> None:
@@ -163,8 +166,11 @@ async def test_interrupted_download_resumes_with_range(
         reference = plain.recordings.download(done.id, tmp_path / "reference.mp4").read_bytes()
     transport = CuttingTransport(cut=100_000)
     http = httpx.AsyncClient(transport=transport)
-    with media_server.client(http_client=http) as client:
+    client = media_server.client(http_client=http)
+    try:
         path = client.recordings.download(done.id, tmp_path / "resumed.mp4")
+    finally:
+        close_blocking_with_users_client(client, http)
     assert path.read_bytes() == reference
     assert transport.ranges == [None, "bytes=100000-"]
 

@@ -8,11 +8,13 @@ a whole by `timeout`, and a body by `max_response_bytes`.
 from __future__ import annotations
 
 import contextlib
+import gc
 import gzip
 import socket
 import struct
 import time
 import tracemalloc
+import warnings
 import zlib
 from collections.abc import Callable
 from typing import Any
@@ -279,6 +281,22 @@ async def test_a_corrupt_compressed_body_is_a_validation_error(kind: str) -> Non
                 await resolve(client.rooms.get("r"))
 
 
+@pytest.mark.parametrize("anyio_backend", ["trio"])  # asyncio finalizes them silently
+async def test_a_body_read_stopped_early_closes_its_generator() -> None:
+    """The SDK closes the body generator it stopped reading, rather than leaving it to
+    the garbage collector (on trio, a ResourceWarning). httpx's own generators under
+    it are httpx's to close (encode/httpx#3686); pyproject.toml's filterwarnings names
+    them."""
+    with hostile_server(endless()) as server, warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        async with client_for("async", server, max_response_bytes=MIB) as client:
+            with pytest.raises(APIResponseValidationError, match="max_response_bytes"):
+                await client.rooms.get("r")
+        gc.collect()
+    collected = [str(w.message) for w in seen if "garbage collected" in str(w.message)]
+    assert not [m for m in collected if "Response.aiter_raw" in m], collected
+
+
 async def test_max_response_bytes_is_checked(kind: str) -> None:
     bad_values: list[Any] = [0, -1, 1.5, True, "16"]  # deliberately not all ints
     for bad in bad_values:
@@ -337,8 +355,10 @@ async def test_calls_that_never_suspend_leave_no_pile_of_timers() -> None:
     import httpx
 
     transport = httpx.MockTransport(lambda request: httpx.Response(200, content=ROOM))
-    http = httpx.AsyncClient(transport=transport)
-    async with AsyncBaxCloud(api_key=API_KEY, base_url="http://mock", http_client=http) as client:
+    async with (
+        httpx.AsyncClient(transport=transport) as http,
+        AsyncBaxCloud(api_key=API_KEY, base_url="http://mock", http_client=http) as client,
+    ):
         for _ in range(3000):
             await client.rooms.get("r")
         pending_timers = len(asyncio.get_running_loop()._scheduled)  # type: ignore[attr-defined]

@@ -7,13 +7,22 @@ past the cap: the read stops as soon as the decoded size passes it.
 
 from __future__ import annotations
 
+import contextlib
 import zlib
-from typing import Protocol
+from collections.abc import AsyncGenerator, AsyncIterator
+from typing import Protocol, cast
 
 import httpx
 
 ACCEPT_ENCODING = "gzip, deflate"
 DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024
+
+
+def closing(chunks: AsyncIterator[bytes]) -> contextlib.aclosing[AsyncGenerator[bytes, None]]:
+    """`async with closing(response.aiter_raw()) as chunks:` closes httpx's generator
+    (httpx types it an iterator) when the read stops early, rather than leaving it to
+    the garbage collector: trio reports an async generator collected unfinished."""
+    return contextlib.aclosing(cast("AsyncGenerator[bytes, None]", chunks))
 
 
 class BodyError(Exception):
@@ -87,12 +96,13 @@ async def read_limited(response: httpx.Response, limit: int) -> bytes:
     chunks: list[bytes] = []
     size = 0
     try:
-        async for raw in response.aiter_raw():
-            data = decoder.decode(raw, limit - size)
-            size += len(data)
-            if size > limit:
-                raise BodyError("too large")
-            chunks.append(data)
+        async with closing(response.aiter_raw()) as body:
+            async for raw in body:
+                data = decoder.decode(raw, limit - size)
+                size += len(data)
+                if size > limit:
+                    raise BodyError("too large")
+                chunks.append(data)
         tail = decoder.flush(limit - size)
     except zlib.error as exc:
         raise BodyError(f"body does not decode as {response.headers['content-encoding']}") from exc

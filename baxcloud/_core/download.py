@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 from . import retry, tracing
+from .body import closing
 from .errors import APIConnectionError, APIStatusError, APITimeoutError, BaxCloudError
 from .log import logger
 from .options import resolve_timeout
@@ -214,25 +215,26 @@ class _Transfer:
         """Append the body's bytes for [done, end) to the file; `start` is the body's offset."""
         position = start
         before = self.done
-        with self.partial.open("ab") as sink:
-            async for chunk in response.aiter_bytes():
-                skip = max(0, self.done - position)  # a 200 to a Range request repeats them
-                position += len(chunk)
-                if position > end:
-                    sink.truncate(before)
-                    self.done = before
-                    raise self._mismatch(
-                        "the download server sent more bytes than it declared"
-                        if end < self.expected
-                        else "the download server sent more bytes than the file has"
-                    )
-                if skip >= len(chunk):
-                    continue
-                sink.write(chunk[skip:] if skip else chunk)
-                self.done = position
-                self.retries.reset()
-                if self.progress is not None:
-                    self.progress(self.done, self.expected)
+        async with closing(response.aiter_bytes()) as body:
+            with self.partial.open("ab") as sink:
+                async for chunk in body:
+                    skip = max(0, self.done - position)  # a 200 to a Range request repeats them
+                    position += len(chunk)
+                    if position > end:
+                        sink.truncate(before)
+                        self.done = before
+                        raise self._mismatch(
+                            "the download server sent more bytes than it declared"
+                            if end < self.expected
+                            else "the download server sent more bytes than the file has"
+                        )
+                    if skip >= len(chunk):
+                        continue
+                    sink.write(chunk[skip:] if skip else chunk)
+                    self.done = position
+                    self.retries.reset()
+                    if self.progress is not None:
+                        self.progress(self.done, self.expected)
         if self.done == before:
             await self._no_progress(None)
         elif self.done < end:

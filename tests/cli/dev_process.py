@@ -1,4 +1,5 @@
-"""`baxcloud dev` in a subprocess, as a user runs it, and a webhook receiver for it."""
+"""`baxcloud dev` in a subprocess, as a user runs it, the `baxcloud` console script,
+and a webhook receiver."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import pytest
 
@@ -18,16 +20,35 @@ from baxcloud import BaxCloud
 from baxcloud._cli.dev import READY, parse_export_line
 
 WAIT = 60.0  # hang guard only
+SCRIPT = pathlib.Path(sys.executable).with_name("baxcloud")  # the console script
+MODULE = (sys.executable, "-m", "baxcloud")
+
+
+def shell_env(settings: dict[str, str] | None = None) -> dict[str, str]:
+    """This process's environment without any BAXCLOUD_ variable, plus `settings`."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith("BAXCLOUD_")}
+    return {**base, **(settings or {})}
+
+
+def baxcloud_command(
+    *args: str, env: dict[str, str] | None = None, **popen: Any
+) -> subprocess.CompletedProcess[str]:
+    """`baxcloud ARGS`: the console script, run to its end."""
+    return subprocess.run(
+        [str(SCRIPT), *args], text=True, timeout=WAIT, env=env, check=False, **popen
+    )
 
 
 class Dev:
-    """`python -m baxcloud dev ARGS` in a subprocess; stderr goes to a file."""
+    """`python -m baxcloud dev ARGS` (or `baxcloud dev ARGS` with `script=True`) in a
+    subprocess; stderr goes to a file."""
 
-    def __init__(self, tmp: pathlib.Path, *args: str) -> None:
+    def __init__(self, tmp: pathlib.Path, *args: str, script: bool = False) -> None:
         self.stderr_path = tmp / f"stderr-{id(self)}.txt"
+        program = (str(SCRIPT),) if script else MODULE
         with self.stderr_path.open("w") as err:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "baxcloud", "dev", "--port", "0", *args],
+                [*program, "dev", "--port", "0", *args],
                 stdout=subprocess.PIPE,
                 stderr=err,
                 text=True,
@@ -78,7 +99,7 @@ class Dev:
         """Ctrl+C, as a user stops it; the exit status once its output is all read."""
         self.proc.send_signal(signal.SIGINT)
         code = self.proc.wait(WAIT)
-        self._reader.join(WAIT)
+        self._close_stdout()
         return code
 
     def stderr(self) -> str:
@@ -88,6 +109,18 @@ class Dev:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(WAIT)
+        self._close_stdout()
+
+    def _close_stdout(self) -> None:
+        """Once the reader has read it all (the process has exited)."""
+        self._reader.join(WAIT)
+        assert self.proc.stdout is not None
+        self.proc.stdout.close()
+
+    def environment(self) -> dict[str, str]:
+        """What a shell has after pasting the heading's `export` lines (the
+        base URL and the API key)."""
+        return {name: self.settings[name] for name in ("BAXCLOUD_BASE_URL", "BAXCLOUD_API_KEY")}
 
     def client(self) -> BaxCloud:
         return BaxCloud(

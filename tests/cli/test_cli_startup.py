@@ -18,15 +18,13 @@ from typing import Any
 
 import psutil
 import pytest
+from cli.dev_process import SCRIPT, WAIT, baxcloud_command
 from helpers import unique
 
 from baxcloud import BaxCloud, Recording
 from baxcloud._cli.main import build_parser
 from baxcloud._cli.resources import RESOURCES
 from baxcloud.testing import LocalServer
-
-WAIT = 60.0  # hang guard only
-SCRIPT = Path(sys.executable).with_name("baxcloud")
 
 # What `baxcloud --help` must not load: the SDK's dependencies and its core.
 SDK_MODULES = ("httpx", "cattrs", "anyio", "attr", "attrs", "jwt", "starlette", "uvicorn")
@@ -65,14 +63,6 @@ def run_script(*argvs: list[str], env: dict[str, str] | None = None) -> dict[str
     )
     report: dict[str, Any] = json.loads(result.stdout)
     return report
-
-
-def baxcloud_command(
-    *args: str, env: dict[str, str] | None = None, **popen: Any
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(SCRIPT), *args], text=True, timeout=WAIT, env=env, check=False, **popen
-    )
 
 
 # ---- startup ----------------------------------------------------------------------------
@@ -343,6 +333,7 @@ def test_a_reader_that_stops_early_gets_no_traceback(client: BaxCloud, env: dict
     )
     assert proc.stdout is not None and proc.stderr is not None
     proc.stdout.close()  # like `| head -0`: gone before the command prints
-    err = proc.stderr.read().decode()
+    with proc.stderr:
+        err = proc.stderr.read().decode()
     assert proc.wait(WAIT) == 1
     assert err == ""

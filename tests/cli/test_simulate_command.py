@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import pathlib
 import re
 import socket
 import subprocess
-import sys
 
-from cli.dev_process import WAIT, Dev, Receiver, start
+from cli.dev_process import MODULE, WAIT, Dev, Receiver, shell_env, start
 
 from baxcloud import webhooks
 from baxcloud._server import generate_api_key
@@ -19,21 +17,13 @@ JOIN = ("join", "--room", "r", "--identity", "i")
 
 
 def simulate(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("BAXCLOUD_")}
     return subprocess.run(
-        [sys.executable, "-m", "baxcloud", "simulate", *args],
+        [*MODULE, "simulate", *args],
         capture_output=True,
         text=True,
-        env={**base, **(env or {})},
+        env=shell_env(env),
         timeout=WAIT,
     )
-
-
-def env_of(server: Dev) -> dict[str, str]:
-    return {
-        "BAXCLOUD_BASE_URL": server.settings["BAXCLOUD_BASE_URL"],
-        "BAXCLOUD_API_KEY": server.settings["BAXCLOUD_API_KEY"],
-    }
 
 
 def ok(*args: str, env: dict[str, str]) -> list[str]:
@@ -60,7 +50,7 @@ def test_participants_join_publish_unpublish_and_leave_with_their_webhooks(
     receivers.append(receiver)
     hook = f"http://127.0.0.1:{receiver.port}/hook"
     server = start(dev, tmp_path, "--webhook-url", hook).wait_ready()
-    env = env_of(server)
+    env = server.environment()
     room = ("--room", "standup")
     ann = (*room, "--identity", "ann")
 
@@ -114,7 +104,7 @@ def test_clear_errors_naming_what_is_wrong(
     tmp_path: pathlib.Path, dev: list[Dev], receivers: list[Receiver]
 ) -> None:
     server = start(dev, tmp_path).wait_ready()
-    env = env_of(server)
+    env = server.environment()
     base_url = env["BAXCLOUD_BASE_URL"]
     api_key = env["BAXCLOUD_API_KEY"]
 

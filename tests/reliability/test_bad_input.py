@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from helpers import resolve
+from helpers import close_with_users_client, resolve
 
 from baxcloud import (
     BadRequestError,
@@ -50,14 +50,12 @@ def bad_server() -> Any:
 async def counted(request: pytest.FixtureRequest, bad_server: LocalServer) -> AsyncIterator[Any]:
     transport = CountingTransport()
     http = httpx.AsyncClient(transport=transport)
-    if request.param == "sync":
-        with bad_server.client(http_client=http, max_retries=0) as client:
-            yield client, transport
-            client._bridge.run(http.aclose())  # on the loop that used it
-    else:
-        async with bad_server.async_client(http_client=http, max_retries=0) as client:
-            yield client, transport
-        await http.aclose()
+    factory = bad_server.client if request.param == "sync" else bad_server.async_client
+    client = factory(http_client=http, max_retries=0)
+    try:
+        yield client, transport
+    finally:
+        await close_with_users_client(client, http)
 
 
 Case = tuple[str, Callable[[Any], Any]]

@@ -23,6 +23,7 @@ import anyio
 import httpx
 import pytest
 import trio
+from helpers import close_blocking_with_users_client
 from reliability.rel_support import asettle, client_sockets, server_port, settle
 
 from baxcloud import (
@@ -289,7 +290,8 @@ def test_blocking_client_timeouts_and_tiny_pool(fault_server: LocalServer) -> No
     ):
         client.rooms.get("x")
     http = httpx.AsyncClient(limits=httpx.Limits(max_connections=1))
-    with fault_server.client(http_client=http, timeout=0.2, max_retries=0) as client:
+    client = fault_server.client(http_client=http, timeout=0.2, max_retries=0)
+    try:
         results: list[BaseException] = []
 
         def call() -> None:
@@ -307,6 +309,8 @@ def test_blocking_client_timeouts_and_tiny_pool(fault_server: LocalServer) -> No
         assert len(results) == 4 and all(isinstance(e, APITimeoutError) for e in results)
         fault_server.set_faults()
         client.with_options(timeout=10).rooms.list()
+    finally:
+        close_blocking_with_users_client(client, http)
 
 
 # ---- the blocking client interrupted (KeyboardInterrupt) ----------------------------

@@ -3,56 +3,21 @@
 from __future__ import annotations
 
 import concurrent.futures
-import os
 import pathlib
-import signal
 import sqlite3
-import subprocess
-import sys
 import threading
 
 import pytest
+from cli.dev_process import Dev
 
 from baxcloud import BaxCloud, BaxCloudError
-from baxcloud._cli.dev import parse_export_line
 from baxcloud._server import generate_api_key
 from baxcloud._server._storage import DB_FILENAME
 
 
-class DevServer:
-    """`python -m baxcloud dev` in a subprocess on a free port."""
-
-    def __init__(self, data: pathlib.Path, api_key: str) -> None:
-        self.proc = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "baxcloud", "dev", "--port", "0"),
-                *("--data", str(data), "--api-key", api_key),
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-        self.base_url = ""
-        found = threading.Event()
-
-        def read() -> None:
-            assert self.proc.stdout is not None
-            for line in self.proc.stdout:
-                setting = parse_export_line(line)
-                if setting is not None and setting[0] == "BAXCLOUD_BASE_URL":
-                    self.base_url = setting[1]
-                    found.set()
-
-        threading.Thread(target=read, daemon=True).start()
-        if not found.wait(30):
-            self.kill()
-            pytest.fail("baxcloud dev did not start")
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(30)
+def dev_server(data: pathlib.Path, api_key: str) -> Dev:
+    """`baxcloud dev --data DATA` on a free port, serving."""
+    return Dev(data, "--data", str(data), "--api-key", api_key).wait_ready()
 
 
 @pytest.fixture
@@ -63,12 +28,14 @@ def api_key() -> str:
 def burst_then_kill(
     data: pathlib.Path, api_key: str, kill_after: int, threads: int, prefix: str = "durable"
 ) -> set[str]:
-    server = DevServer(data, api_key)
+    server = dev_server(data, api_key)
     acked: set[str] = set()
     lock = threading.Lock()
     enough = threading.Event()
     try:
-        with BaxCloud(api_key=api_key, base_url=server.base_url, max_retries=0) as client:
+        with BaxCloud(
+            api_key=api_key, base_url=server.settings["BAXCLOUD_BASE_URL"], max_retries=0
+        ) as client:
 
             def writer(t: int) -> None:
                 i = 0
@@ -102,9 +69,9 @@ def check_after_restart(data: pathlib.Path, api_key: str, acked: set[str]) -> No
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     finally:
         db.close()
-    server = DevServer(data, api_key)  # same DIR: same credentials, same state
+    server = dev_server(data, api_key)  # same DIR: same credentials, same state
     try:
-        with BaxCloud(api_key=api_key, base_url=server.base_url) as client:
+        with BaxCloud(api_key=api_key, base_url=server.settings["BAXCLOUD_BASE_URL"]) as client:
             stored = {room.name for room in client.rooms.list(limit=100)}
     finally:
         server.kill()

@@ -10,9 +10,11 @@ answers, the target file appears only with exactly the recording's bytes, a
 from __future__ import annotations
 
 import functools
+import gc
 import importlib
 import json
 import logging
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +24,7 @@ import anyio
 import attrs
 import httpx
 import pytest
-from helpers import MEDIA_BYTES_PER_SECOND, resolve, unique
+from helpers import MEDIA_BYTES_PER_SECOND, close_with_users_client, resolve, unique
 from reliability.download_server import Behaviour, DownloadServer, Seen, head, serve_file
 
 from baxcloud import (
@@ -319,6 +321,24 @@ async def test_a_wrong_answer_fails_keeps_the_part_file_and_a_rerun_completes(
     assert hostile.seen[0].headers.get("range") == (f"bytes={len(kept)}-" if kept else None)
 
 
+@pytest.mark.parametrize("anyio_backend", ["trio"])  # asyncio finalizes them silently
+async def test_a_download_stopped_early_closes_its_body_generator(
+    media_server: LocalServer, hostile: DownloadServer, tmp_path: Path
+) -> None:
+    """As for API bodies (tests/test_responses.py): the SDK closes the body generator it
+    stops reading instead of leaving it to the garbage collector (on trio, a warning)."""
+    async with media_server.async_client() as client:
+        recording = await completed(client, media_server, hostile)
+        hostile.behave = ok_endless
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            with pytest.raises(BaxCloudError, match="more bytes"):
+                await guarded(client, lambda: client.recordings.download(recording.id, tmp_path))
+            gc.collect()
+    collected = [str(w.message) for w in seen if "garbage collected" in str(w.message)]
+    assert not [m for m in collected if "Response.aiter_bytes" in m], collected
+
+
 async def test_no_data_answers_back_off_and_stop_after_max_retries(
     media: Any,
     media_server: LocalServer,
@@ -470,13 +490,11 @@ async def test_a_users_http_client_neither_follows_redirects_nor_sends_its_crede
         assert path.read_bytes() == hostile.content
         assert len(hostile.seen) == 2  # the `hostile` fixture checks none carried a credential
     finally:
-        if isinstance(client, BaxCloud):
-            client.close()  # an async `http` belongs to the blocking client's loop: left to it
-            if http_class == "Client":
-                http.close()
+        if isinstance(client, BaxCloud) and http_class == "Client":
+            client.close()
+            http.close()
         else:
-            await client.aclose()
-            await http.aclose()
+            await close_with_users_client(client, http)
 
 
 def _echo_secrets(status: int) -> Callable[[Seen, DownloadServer], Iterator[bytes]]:
