@@ -95,14 +95,19 @@ async def read_limited(response: httpx.Response, limit: int) -> bytes:
         raise BodyError("too large")
     chunks: list[bytes] = []
     size = 0
+    body = response.aiter_raw()
     try:
-        async with closing(response.aiter_raw()) as body:
+        try:
             async for raw in body:
                 data = decoder.decode(raw, limit - size)
                 size += len(data)
                 if size > limit:
                     raise BodyError("too large")
                 chunks.append(data)
+        except BaseException:
+            # As `closing` does; a body read to its end needs no close (the common case).
+            await cast("AsyncGenerator[bytes, None]", body).aclose()
+            raise
         tail = decoder.flush(limit - size)
     except zlib.error as exc:
         raise BodyError(f"body does not decode as {response.headers['content-encoding']}") from exc
