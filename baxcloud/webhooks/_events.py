@@ -15,7 +15,7 @@ from typing import Any, Literal, Union
 import attrs
 import cattrs
 
-from .._core.converter import camel, converter
+from .._core.converter import StructureFn, camel, converter
 from .._core.errors import WebhookVerificationError
 from .._core.model import Model
 from .._models import TrackKind, TrackSource
@@ -516,16 +516,16 @@ def parse_event(body: Any) -> WebhookEvent:
     """
     if type(body) is not dict:
         raise WebhookVerificationError("payload must be a JSON object")
-    name = body.get("event")
-    if type(body.get("id")) is not str or type(name) is not str:
+    get = body.get
+    name = get("event")
+    if type(get("id")) is not str or type(name) is not str:
         raise WebhookVerificationError("payload must have string 'id' and 'event' fields")
-    created = body.get("createdAt")
+    created = get("createdAt")
     if type(created) is not int and type(created) is not float:
         raise WebhookVerificationError("payload 'createdAt' must be Unix seconds")
-    if type(body.get("data")) is not dict:
+    if type(get("data")) is not dict:
         raise WebhookVerificationError("payload 'data' must be a JSON object")
-    cls = EVENT_TYPES.get(name, UnknownWebhookEvent)
-    hook = converter.get_structure_hook(cls)
+    cls, hook = _hooks.get(name) or _hook(name)
     try:
         event: WebhookEvent = hook(body, cls)
     except _STRUCTURE_ERRORS:
@@ -533,3 +533,15 @@ def parse_event(body: Any) -> WebhookEvent:
             f"malformed {name[:64]!r} event: {_describe(cls, body)}"
         ) from None
     return event
+
+
+_hooks: dict[str, tuple[type[Any], StructureFn]] = {}
+"""Known event name to its class and the converter's hook for it, filled on first use."""
+
+
+def _hook(name: str) -> tuple[type[Any], StructureFn]:
+    cls = EVENT_TYPES.get(name, UnknownWebhookEvent)
+    found = (cls, converter.get_structure_hook(cls))
+    if cls is not UnknownWebhookEvent:  # unknown names are the sender's choice: not kept
+        _hooks[name] = found
+    return found

@@ -15,7 +15,7 @@ import pytest
 from baxcloud import WebhookVerificationError
 from baxcloud import webhooks as wh
 from baxcloud._core.converter import camel
-from baxcloud.webhooks import EVENT_TYPES, UnknownWebhookEvent, parse_event, sign, verify
+from baxcloud.webhooks import EVENT_TYPES, UnknownWebhookEvent, _events, parse_event, sign, verify
 
 SECRET = "whsec_" + "A" * 43 + "="
 
@@ -305,6 +305,16 @@ def test_unknown_event() -> None:
     assert event.event == "room.teleported"
     assert event.data == {"roomName": "r", "to": "mars"}
     assert event.created_at == datetime.fromtimestamp(CREATED, tz=UTC)
+
+
+def test_event_names_a_sender_makes_up_are_not_remembered() -> None:
+    for name in EVENT_TYPES:
+        parse_event(document(name, SAMPLES[name][1]))
+    remembered = dict(_events._hooks)
+    assert remembered.keys() == EVENT_TYPES.keys()
+    for i in range(100):
+        assert isinstance(parse_event(document(f"room.new{i}", {})), UnknownWebhookEvent)
+    assert _events._hooks == remembered
 
 
 def test_float_created_at() -> None:
