@@ -202,15 +202,19 @@ def _fast_path(cls: type[Any], fallback: StructureFn) -> StructureFn:
     else:
         arguments = ", ".join(f"{f.name}=f{i}" for i, f in enumerate(fields))
         body.append(f"    return cls({arguments})")
+    optional = any(f.default is not attrs.NOTHING for f in fields)
+    # With every field required, one that is missing fails below, so a dict of as
+    # many keys as there are fields has no other key.
+    unknown_keys = "not o.keys() <= known" if optional else f"len(o) != {len(fields)}"
     # Everything the function uses is a closure variable: a local-like lookup, not
     # a global one, at no cost per call (keyword defaults are filled in per call).
     source = "\n".join(
         [
             f"def make({', '.join(names)}):",
             "    def structure(o, target):",
-            "        if type(o) is not dict or not o.keys() <= known:",
+            f"        if type(o) is not dict or {unknown_keys}:",
             "            return fallback(o, target)",
-            "        get = o.get",
+            *(["        get = o.get"] if optional else []),
             "        try:",
             *("        " + line for line in body),
             "        except Exception:",

@@ -332,7 +332,8 @@ def verify(
         _check_options(tolerance, max_body_bytes)
     if tolerance < 0 or max_body_bytes < 1:
         _check_options(tolerance, max_body_bytes)
-    return verify_with_keys(payload, headers, load_keys(secret), tolerance, max_body_bytes)
+    keys = _decode(secret) if type(secret) is str else load_keys(secret)
+    return verify_with_keys(payload, headers, keys, tolerance, max_body_bytes)
 
 
 # -- signing ----------------------------------------------------------------
