@@ -255,3 +255,19 @@ def test_a_required_optional_field_may_be_null_but_not_missing() -> None:
     assert assert_same_outcome(Sample, missing)[0] == "error"
     with pytest.raises(ValueError, match="maybe_text"):
         Sample.from_dict(missing)
+
+
+def test_a_dict_with_as_many_keys_as_fields_may_still_hold_an_unknown_one() -> None:
+    # Every field there (the check is by count), nulls among them.
+    assert assert_same_outcome(Inner, {"name": "a", "size": None})[1] == Inner(name="a")
+    # As many keys, but one unknown in place of a missing field.
+    result = assert_same_outcome(Inner, {"name": "a", "other": 1})[1]
+    assert result == Inner(name="a")
+    assert result.extra_fields == {"other": 1}
+    # All fields required: a missing one fails, an unknown one is kept.
+    event = EVENT_TYPES["live.ended"]
+    data = {"ingressId": "i"}
+    body = {"id": "e", "event": "live.ended", "createdAt": 1, "data": data}
+    assert assert_same_outcome(event, body)[0] == "error"
+    data["roomName"] = "r"
+    assert assert_same_outcome(event, {**body, "x": 1})[1].extra_fields == {"x": 1}

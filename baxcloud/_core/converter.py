@@ -167,58 +167,36 @@ def _fast_path(cls: type[Any], fallback: StructureFn) -> StructureFn:
         "fromtimestamp": _fromtimestamp,
         "UTC": UTC,
     }
-    body = ["    obj = new(cls)"] if direct else []
-    for i, field in enumerate(fields):
-        key = camel(field.name)
-        tp = field.type
-        hook = converter.get_structure_hook(tp)
-        inner = _optional_of(tp, hook)
-        if inner is not None:
-            # `X | None`: structure X here, not through cattrs' union dispatch.
-            tp, hook = inner, converter.get_structure_hook(inner)
-        names[f"t{i}"] = tp
-        names[f"h{i}"] = hook
-        value = _inline(i, hook)
-        if field.default is not attrs.NOTHING:
-            if isinstance(field.default, attrs.Factory):  # type: ignore[arg-type]
-                names[f"d{i}"] = field.default.factory
-                default = f"d{i}()"
-            else:
-                names[f"d{i}"] = field.default
-                default = f"d{i}"
-            body.append(f"    v = get({key!r})")
-            value = f"({value}) if v is not None else {default}"
-        else:
-            body.append(f"    v = o[{key!r}]")
-            if inner is not None:
-                value = f"({value}) if v is not None else None"
-        if direct:
-            names[f"s{i}"] = getattr(cls, field.name).__set__
-            body.append(f"    s{i}(obj, {value})")
-        else:
-            body.append(f"    f{i} = {value}")
+    values = [_field_value(i, field, names) for i, field in enumerate(fields)]
     if direct:
-        body.append("    return obj")
+        for i, field in enumerate(fields):
+            names[f"s{i}"] = getattr(cls, field.name).__set__
+    # With every field there, one that is missing fails (KeyError), so a dict of as
+    # many keys as there are fields has no other key: no need to compare the keys.
+    lines = [
+        "def structure(o, target):",
+        "    if type(o) is not dict:",
+        "        return fallback(o, target)",
+        f"    if len(o) != {len(fields)}:",
+        "        return partial(o, target)",
+        *_build(values, direct, complete=True),
+    ]
+    if any(optional for *_, optional in values):
+        lines += [
+            "def partial(o, target):",
+            "    if not o.keys() <= known:",
+            "        return fallback(o, target)",
+            "    get = o.get",
+            *_build(values, direct, complete=False),
+        ]
     else:
-        arguments = ", ".join(f"{f.name}=f{i}" for i, f in enumerate(fields))
-        body.append(f"    return cls({arguments})")
-    optional = any(f.default is not attrs.NOTHING for f in fields)
-    # With every field required, one that is missing fails below, so a dict of as
-    # many keys as there are fields has no other key.
-    unknown_keys = "not o.keys() <= known" if optional else f"len(o) != {len(fields)}"
-    # Everything the function uses is a closure variable: a local-like lookup, not
+        lines += ["partial = fallback"]
+    # Everything the functions use is a closure variable: a local-like lookup, not
     # a global one, at no cost per call (keyword defaults are filled in per call).
     source = "\n".join(
         [
             f"def make({', '.join(names)}):",
-            "    def structure(o, target):",
-            f"        if type(o) is not dict or {unknown_keys}:",
-            "            return fallback(o, target)",
-            *(["        get = o.get"] if optional else []),
-            "        try:",
-            *("        " + line for line in body),
-            "        except Exception:",
-            "            return fallback(o, target)",
+            *("    " + line for line in lines),
             "    return structure",
         ]
     )
@@ -226,6 +204,54 @@ def _fast_path(cls: type[Any], fallback: StructureFn) -> StructureFn:
     exec(compile(source, f"<baxcloud structure {cls.__qualname__}>", "exec"), namespace)  # noqa: S102
     structure: StructureFn = namespace["make"](**names)
     return structure
+
+
+def _field_value(
+    i: int, field: attrs.Attribute[Any], names: dict[str, Any]
+) -> tuple[str, str, str, bool]:
+    """(name, JSON key, source of its value from `v`, has a default) for field `i`.
+
+    Binds the names that source uses in `names`.
+    """
+    tp = field.type
+    hook = converter.get_structure_hook(tp)
+    inner = _optional_of(tp, hook)
+    if inner is not None:
+        # `X | None`: structure X here, not through cattrs' union dispatch.
+        tp, hook = inner, converter.get_structure_hook(inner)
+    names[f"t{i}"] = tp
+    names[f"h{i}"] = hook
+    value = _inline(i, hook)
+    if field.default is attrs.NOTHING:
+        if inner is not None:
+            value = f"({value}) if v is not None else None"
+        return field.name, camel(field.name), value, False
+    given: Any = field.default
+    if isinstance(given, attrs.Factory):  # type: ignore[arg-type]
+        names[f"d{i}"] = given.factory
+        default = f"d{i}()"
+    else:
+        names[f"d{i}"] = given
+        default = f"d{i}"
+    return field.name, camel(field.name), f"({value}) if v is not None else {default}", True
+
+
+def _build(values: list[tuple[str, str, str, bool]], direct: bool, *, complete: bool) -> list[str]:
+    """The body that builds the object from dict `o`: every key there if `complete`."""
+    body = ["    try:"]
+    if direct:
+        body.append("        obj = new(cls)")
+    for i, (_, key, value, optional) in enumerate(values):
+        lookup = f"get({key!r})" if optional and not complete else f"o[{key!r}]"
+        body.append(f"        v = {lookup}")
+        body.append(f"        s{i}(obj, {value})" if direct else f"        f{i} = {value}")
+    if direct:
+        body.append("        return obj")
+    else:
+        arguments = ", ".join(f"{name}=f{i}" for i, (name, *_) in enumerate(values))
+        body.append(f"        return cls({arguments})")
+    body += ["    except Exception:", "        return fallback(o, target)"]
+    return body
 
 
 def _optional_of(tp: Any, hook: StructureFn) -> Any:
