@@ -67,19 +67,8 @@ _compare = hmac.compare_digest
 _b64 = binascii.b2a_base64
 _json = json.JSONDecoder().decode
 # The decoder's scanner (set in its __init__, unknown to the stubs), without its two
-# whitespace checks (`_decode_json`).
+# whitespace checks (`_event`).
 _scan: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
-
-
-def _decode_json(text: str) -> Any:
-    try:
-        document, end = _scan(text, 0)
-        if end == len(text):
-            return document
-    except (StopIteration, ValueError, RecursionError):
-        pass
-    # Whitespace around the document, or no valid document: the full decoder decides.
-    return _json(text)
 
 
 # -- secrets ----------------------------------------------------------------
@@ -281,7 +270,14 @@ def verify_with_keys(
 
 def _event(body: bytes, msg_id: str) -> WebhookEvent:
     try:
-        document = _decode_json(body.decode())
+        text = body.decode()
+        try:
+            document, end = _scan(text, 0)
+        except (StopIteration, ValueError, RecursionError):
+            end = -1
+        if end != len(text):
+            # Whitespace around the document, or no valid document: the full decoder decides.
+            document = _json(text)
     except UnicodeDecodeError:
         raise WebhookVerificationError("payload is not UTF-8") from None
     except (ValueError, RecursionError):
