@@ -516,15 +516,19 @@ def parse_event(body: Any) -> WebhookEvent:
     """
     if type(body) is not dict:
         raise WebhookVerificationError("payload must be a JSON object")
-    get = body.get
-    name = get("event")
-    if type(get("id")) is not str or type(name) is not str:
-        raise WebhookVerificationError("payload must have string 'id' and 'event' fields")
-    created = get("createdAt")
-    if type(created) is not int and type(created) is not float:
-        raise WebhookVerificationError("payload 'createdAt' must be Unix seconds")
-    if type(get("data")) is not dict:
-        raise WebhookVerificationError("payload 'data' must be a JSON object")
+    try:
+        name = body["event"]
+        created = body["createdAt"]
+        usual = (
+            type(body["id"]) is str
+            and type(name) is str
+            and (type(created) is int or type(created) is float)
+            and type(body["data"]) is dict
+        )
+    except KeyError:
+        usual = False
+    if not usual:
+        raise WebhookVerificationError(_envelope_problem(body))
     cls, hook = _hooks.get(name) or _hook(name)
     try:
         event: WebhookEvent = hook(body, cls)
@@ -533,6 +537,16 @@ def parse_event(body: Any) -> WebhookEvent:
             f"malformed {name[:64]!r} event: {_describe(cls, body)}"
         ) from None
     return event
+
+
+def _envelope_problem(body: dict[str, Any]) -> str:
+    """What is wrong with the fields every event has, when something is."""
+    if type(body.get("id")) is not str or type(body.get("event")) is not str:
+        return "payload must have string 'id' and 'event' fields"
+    created = body.get("createdAt")
+    if type(created) is not int and type(created) is not float:
+        return "payload 'createdAt' must be Unix seconds"
+    return "payload 'data' must be a JSON object"
 
 
 _hooks: dict[str, tuple[type[Any], StructureFn]] = {}

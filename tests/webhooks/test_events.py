@@ -340,6 +340,28 @@ def test_parse_event_rejects_non_events(body: Any) -> None:
         parse_event(body)
 
 
+ENVELOPE = {"id": "e", "event": "room.started", "createdAt": 1, "data": {}}
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ([], "payload must be a JSON object"),
+        ({k: v for k, v in ENVELOPE.items() if k != "id"}, "string 'id' and 'event'"),
+        ({**ENVELOPE, "id": 1}, "string 'id' and 'event'"),
+        ({**ENVELOPE, "event": None}, "string 'id' and 'event'"),
+        ({**ENVELOPE, "event": None, "createdAt": "1"}, "string 'id' and 'event'"),
+        ({k: v for k, v in ENVELOPE.items() if k != "createdAt"}, "'createdAt' must be Unix"),
+        ({**ENVELOPE, "createdAt": True, "data": []}, "'createdAt' must be Unix"),
+        ({k: v for k, v in ENVELOPE.items() if k != "data"}, "'data' must be a JSON object"),
+        ({**ENVELOPE, "data": [1]}, "'data' must be a JSON object"),
+    ],
+)
+def test_parse_event_says_which_common_field_is_wrong(body: Any, message: str) -> None:
+    with pytest.raises(WebhookVerificationError, match=message):
+        parse_event(body)
+
+
 def test_match_statement_narrowing() -> None:
     event = parse_event(document("participant.joined", SAMPLES["participant.joined"][1]))
     match event:
