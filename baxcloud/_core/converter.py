@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from types import MappingProxyType
-from typing import Any, Literal, TypeVar, get_origin
+from types import MappingProxyType, NoneType
+from typing import Any, Literal, TypeVar, get_args, get_origin
 
 import attrs
 import cattrs
@@ -112,7 +112,12 @@ def _set_extra_fields(obj: Any, data: dict[str, Any], known: frozenset[str]) -> 
 
 
 def _structure_model_fn(cls: type[Any]) -> StructureFn:
-    """The converter's structuring function for `cls`: `_fast_path`, then cattrs' own.
+    """The converter's structuring function for `cls`: `_fast_path`, then cattrs' own."""
+    return _fast_path(cls, _cattrs_structure_fn(cls))
+
+
+def _cattrs_structure_fn(cls: type[Any]) -> StructureFn:
+    """cattrs' own structuring function for `cls`, which the fast path falls back to.
 
     A field that has a default gets it when the API sends `null` for it, as when
     the field is missing; a required field still has to be there. Unknown fields
@@ -130,18 +135,20 @@ def _structure_model_fn(cls: type[Any]) -> StructureFn:
             data = {k: v for k, v in data.items() if v is not None or k not in defaulted}
         return structure_fn(data, target)  # raises for what is not a `cls`, saying why
 
-    return _fast_path(cls, structure_model)
+    return structure_model
 
 
 def _fast_path(cls: type[Any], fallback: StructureFn) -> StructureFn:
     """`fallback`, with a fast path for the usual object: a dict of known fields only.
 
     Generated from the class's fields, like cattrs' own function, and calling the
-    same hooks of the converter; a field with a default takes it when missing or
-    `null`. For a class whose fields have no validator or converter, the object
-    is built by setting its slots directly (what its `__init__` does, without
-    the call). Anything unusual (an unknown key, a missing field, a hook that
-    raises) is left to `fallback`, which also says what is wrong.
+    same hooks of the converter (the cheapest ones' usual case written inline, and
+    an `X | None` field structured as X when not `null`); a field with a default
+    takes it when missing or `null`. For a class whose fields have no validator
+    or converter, the object is built by setting its slots directly (what its
+    `__init__` does, without the call). Anything unusual (an unknown key, a
+    missing field, a hook that raises) is left to `fallback`, which also says
+    what is wrong.
     """
     attrs.resolve_types(cls)
     every = attrs.fields(cls)
@@ -157,58 +164,121 @@ def _fast_path(cls: type[Any], fallback: StructureFn) -> StructureFn:
         "fallback": fallback,
         "known": _known_fields(cls),
         "new": object.__new__,
+        "fromtimestamp": _fromtimestamp,
+        "UTC": UTC,
     }
-    values = []
-    for i, field in enumerate(fields):
-        hook = converter.get_structure_hook(field.type)
-        key = camel(field.name)
-        names[f"t{i}"] = field.type
-        if hook == converter._structure_call:
-            # `str`, `int`, `bool`...: cattrs calls the type, which gives a value of
-            # that very type back unchanged, so such a value is used as it is.
-            required = f"(v if type(v := o[{key!r}]) is t{i} else t{i}(v))"
-            optional = f"(v if type(v) is t{i} else t{i}(v))"
-        else:
-            names[f"h{i}"] = hook
-            required = f"h{i}(o[{key!r}], t{i})"
-            optional = f"h{i}(v, t{i})"
-        if field.default is attrs.NOTHING:
-            values.append(required)
-            continue
-        if isinstance(field.default, attrs.Factory):  # type: ignore[arg-type]
-            names[f"d{i}"] = field.default.factory
-            default = f"d{i}()"
-        else:
-            names[f"d{i}"] = field.default
-            default = f"d{i}"
-        values.append(f"({optional} if (v := get({key!r})) is not None else {default})")
+    values = [_field_value(i, field, names) for i, field in enumerate(fields)]
     if direct:
         for i, field in enumerate(fields):
             names[f"s{i}"] = getattr(cls, field.name).__set__
-        body = ["        obj = new(cls)"]
-        body += [f"        s{i}(obj, {value})" for i, value in enumerate(values)]
-        body += ["        return obj"]
-    else:
-        arguments = ", ".join(f"{f.name}={value}" for f, value in zip(fields, values, strict=True))
-        body = [f"        return cls({arguments})"]
-    # Everything the function uses is a default argument: a local, not a global, lookup.
-    bound = ", ".join(f"{name}={name}" for name in names)
-    source = "\n".join(
-        [
-            f"def structure(o, target, *, {bound}):",
-            "    if type(o) is not dict or not o.keys() <= known:",
+    # With every field there, one that is missing fails (KeyError), so a dict of as
+    # many keys as there are fields has no other key: no need to compare the keys.
+    lines = [
+        "def structure(o, target):",
+        "    if type(o) is not dict:",
+        "        return fallback(o, target)",
+        f"    if len(o) != {len(fields)}:",
+        "        return partial(o, target)",
+        *_build(values, direct, complete=True),
+    ]
+    if any(optional for *_, optional in values):
+        lines += [
+            "def partial(o, target):",
+            "    if not o.keys() <= known:",
             "        return fallback(o, target)",
             "    get = o.get",
-            "    try:",
-            *body,
-            "    except Exception:",
-            "        return fallback(o, target)",
+            *_build(values, direct, complete=False),
+        ]
+    else:
+        lines += ["partial = fallback"]
+    # Everything the functions use is a closure variable: a local-like lookup, not
+    # a global one, at no cost per call (keyword defaults are filled in per call).
+    source = "\n".join(
+        [
+            f"def make({', '.join(names)}):",
+            *("    " + line for line in lines),
+            "    return structure",
         ]
     )
-    namespace = dict(names)
+    namespace: dict[str, Any] = {}
     exec(compile(source, f"<baxcloud structure {cls.__qualname__}>", "exec"), namespace)  # noqa: S102
-    structure: StructureFn = namespace["structure"]
+    structure: StructureFn = namespace["make"](**names)
     return structure
+
+
+def _field_value(
+    i: int, field: attrs.Attribute[Any], names: dict[str, Any]
+) -> tuple[str, str, str, bool]:
+    """(name, JSON key, source of its value from `v`, has a default) for field `i`.
+
+    Binds the names that source uses in `names`.
+    """
+    tp = field.type
+    hook = converter.get_structure_hook(tp)
+    inner = _optional_of(tp, hook)
+    if inner is not None:
+        # `X | None`: structure X here, not through cattrs' union dispatch.
+        tp, hook = inner, converter.get_structure_hook(inner)
+    names[f"t{i}"] = tp
+    names[f"h{i}"] = hook
+    value = _inline(i, hook)
+    if field.default is attrs.NOTHING:
+        if inner is not None:
+            value = f"({value}) if v is not None else None"
+        return field.name, camel(field.name), value, False
+    given: Any = field.default
+    if isinstance(given, attrs.Factory):  # type: ignore[arg-type]
+        names[f"d{i}"] = given.factory
+        default = f"d{i}()"
+    else:
+        names[f"d{i}"] = given
+        default = f"d{i}"
+    return field.name, camel(field.name), f"({value}) if v is not None else {default}", True
+
+
+def _build(values: list[tuple[str, str, str, bool]], direct: bool, *, complete: bool) -> list[str]:
+    """The body that builds the object from dict `o`: every key there if `complete`."""
+    body = ["    try:"]
+    if direct:
+        body.append("        obj = new(cls)")
+    for i, (_, key, value, optional) in enumerate(values):
+        lookup = f"get({key!r})" if optional and not complete else f"o[{key!r}]"
+        body.append(f"        v = {lookup}")
+        body.append(f"        s{i}(obj, {value})" if direct else f"        f{i} = {value}")
+    if direct:
+        body.append("        return obj")
+    else:
+        arguments = ", ".join(f"{name}=f{i}" for i, (name, *_) in enumerate(values))
+        body.append(f"        return cls({arguments})")
+    body += ["    except Exception:", "        return fallback(o, target)"]
+    return body
+
+
+def _optional_of(tp: Any, hook: StructureFn) -> Any:
+    """X, for a field of type `X | None` structured as None or as an X; else None."""
+    args = get_args(tp)
+    if len(args) != 2 or NoneType not in args:
+        return None
+    if hook != converter._structure_optional and hook is not _structure_optional_datetime:
+        return None  # a hook of its own for the union
+    return args[0] if args[1] is NoneType else args[1]
+
+
+def _inline(i: int, hook: StructureFn) -> str:
+    """What the hook `h{i}` makes of a non-None `v` of type `t{i}`, as Python source.
+
+    For the converter's cheap hooks, their usual case is inlined: the exact
+    result the hook gives, without the call. Anything else goes to the hook.
+    """
+    if hook == converter._structure_call:
+        # `str`, `int`, `bool`...: cattrs calls the type, which gives a value of
+        # that very type back unchanged.
+        return f"v if type(v) is t{i} else t{i}(v)"
+    if hook is _structure_literal:
+        return f"v if type(v) is str else h{i}(v, t{i})"
+    if hook is _structure_datetime:
+        return f"fromtimestamp(v, UTC) if type(v) is int or type(v) is float else h{i}(v, t{i})"
+    return f"h{i}(v, t{i})"
 
 
 def _unstructure_model_fn(cls: type[Any]) -> Callable[[Any], dict[str, Any]]:

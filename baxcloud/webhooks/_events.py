@@ -15,7 +15,7 @@ from typing import Any, Literal, Union
 import attrs
 import cattrs
 
-from .._core.converter import camel, converter
+from .._core.converter import StructureFn, camel, converter
 from .._core.errors import WebhookVerificationError
 from .._core.model import Model
 from .._models import TrackKind, TrackSource
@@ -516,16 +516,20 @@ def parse_event(body: Any) -> WebhookEvent:
     """
     if type(body) is not dict:
         raise WebhookVerificationError("payload must be a JSON object")
-    name = body.get("event")
-    if type(body.get("id")) is not str or type(name) is not str:
-        raise WebhookVerificationError("payload must have string 'id' and 'event' fields")
-    created = body.get("createdAt")
-    if type(created) is not int and type(created) is not float:
-        raise WebhookVerificationError("payload 'createdAt' must be Unix seconds")
-    if type(body.get("data")) is not dict:
-        raise WebhookVerificationError("payload 'data' must be a JSON object")
-    cls = EVENT_TYPES.get(name, UnknownWebhookEvent)
-    hook = converter.get_structure_hook(cls)
+    try:
+        name = body["event"]
+        created = body["createdAt"]
+        usual = (
+            type(body["id"]) is str
+            and type(name) is str
+            and (type(created) is int or type(created) is float)
+            and type(body["data"]) is dict
+        )
+    except KeyError:
+        usual = False
+    if not usual:
+        raise WebhookVerificationError(_envelope_problem(body))
+    cls, hook = _hooks.get(name) or _hook(name)
     try:
         event: WebhookEvent = hook(body, cls)
     except _STRUCTURE_ERRORS:
@@ -533,3 +537,25 @@ def parse_event(body: Any) -> WebhookEvent:
             f"malformed {name[:64]!r} event: {_describe(cls, body)}"
         ) from None
     return event
+
+
+def _envelope_problem(body: dict[str, Any]) -> str:
+    """What is wrong with the fields every event has, when something is."""
+    if type(body.get("id")) is not str or type(body.get("event")) is not str:
+        return "payload must have string 'id' and 'event' fields"
+    created = body.get("createdAt")
+    if type(created) is not int and type(created) is not float:
+        return "payload 'createdAt' must be Unix seconds"
+    return "payload 'data' must be a JSON object"
+
+
+_hooks: dict[str, tuple[type[Any], StructureFn]] = {}
+"""Known event name to its class and the converter's hook for it, filled on first use."""
+
+
+def _hook(name: str) -> tuple[type[Any], StructureFn]:
+    cls = EVENT_TYPES.get(name, UnknownWebhookEvent)
+    found = (cls, converter.get_structure_hook(cls))
+    if cls is not UnknownWebhookEvent:  # unknown names are the sender's choice: not kept
+        _hooks[name] = found
+    return found

@@ -67,24 +67,8 @@ _compare = hmac.compare_digest
 _b64 = binascii.b2a_base64
 _json = json.JSONDecoder().decode
 # The decoder's scanner (set in its __init__, unknown to the stubs), without its two
-# whitespace checks (`_decode_json`).
+# whitespace checks (`_event`).
 _scan: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
-
-
-def _signature(key: bytes, prefix: bytes, body: bytes) -> bytes:
-    """The base64 HMAC-SHA256 of `prefix + body`."""
-    return _b64(hmac_sha256(key, prefix, body), newline=False)
-
-
-def _decode_json(text: str) -> Any:
-    try:
-        document, end = _scan(text, 0)
-        if end == len(text):
-            return document
-    except (StopIteration, ValueError, RecursionError):
-        pass
-    # Whitespace around the document, or no valid document: the full decoder decides.
-    return _json(text)
 
 
 # -- secrets ----------------------------------------------------------------
@@ -272,28 +256,28 @@ def verify_with_keys(
         prefix = f"{msg_id}.{timestamp}.".encode()
     except UnicodeEncodeError:
         raise WebhookVerificationError("webhook-id header is not valid text") from None
-    expected = (
-        (_signature(keys[0], prefix, body),)
-        if len(keys) == 1
-        else [_signature(key, prefix, body) for key in keys]
-    )
-    seen_v1 = False
-    for entry in signature.split():
-        if entry[:3] != "v1,":
-            continue  # other schemes (v1a, ...) are not ours to check
-        seen_v1 = True
-        candidate = entry[3:].encode("ascii")
-        for want in expected:
-            if _compare(candidate, want):
+    entries = signature.split()
+    for key in keys:
+        # A whole `v1,<base64>` entry: any other scheme (v1a, ...) differs, so it is not ours.
+        expected = b"v1," + _b64(hmac_sha256(key, prefix, body), newline=False)
+        for entry in entries:
+            if _compare(entry.encode(), expected):  # ASCII, checked above
                 return _event(body, msg_id)
-    if seen_v1:
+    if any(entry[:3] == "v1," for entry in entries):
         raise WebhookVerificationError("no signature matches the payload")
     raise WebhookVerificationError("webhook-signature header has no v1 signature")
 
 
 def _event(body: bytes, msg_id: str) -> WebhookEvent:
     try:
-        document = _decode_json(body.decode("utf-8"))
+        text = body.decode()
+        try:
+            document, end = _scan(text, 0)
+        except (StopIteration, ValueError, RecursionError):
+            end = -1
+        if end != len(text):
+            # Whitespace around the document, or no valid document: the full decoder decides.
+            document = _json(text)
     except UnicodeDecodeError:
         raise WebhookVerificationError("payload is not UTF-8") from None
     except (ValueError, RecursionError):
@@ -344,7 +328,8 @@ def verify(
         _check_options(tolerance, max_body_bytes)
     if tolerance < 0 or max_body_bytes < 1:
         _check_options(tolerance, max_body_bytes)
-    return verify_with_keys(payload, headers, load_keys(secret), tolerance, max_body_bytes)
+    keys = _decode(secret) if type(secret) is str else load_keys(secret)
+    return verify_with_keys(payload, headers, keys, tolerance, max_body_bytes)
 
 
 # -- signing ----------------------------------------------------------------

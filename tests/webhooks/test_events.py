@@ -15,7 +15,7 @@ import pytest
 from baxcloud import WebhookVerificationError
 from baxcloud import webhooks as wh
 from baxcloud._core.converter import camel
-from baxcloud.webhooks import EVENT_TYPES, UnknownWebhookEvent, parse_event, sign, verify
+from baxcloud.webhooks import EVENT_TYPES, UnknownWebhookEvent, _events, parse_event, sign, verify
 
 SECRET = "whsec_" + "A" * 43 + "="
 
@@ -307,6 +307,16 @@ def test_unknown_event() -> None:
     assert event.created_at == datetime.fromtimestamp(CREATED, tz=UTC)
 
 
+def test_event_names_a_sender_makes_up_are_not_remembered() -> None:
+    for name in EVENT_TYPES:
+        parse_event(document(name, SAMPLES[name][1]))
+    remembered = dict(_events._hooks)
+    assert remembered.keys() == EVENT_TYPES.keys()
+    for i in range(100):
+        assert isinstance(parse_event(document(f"room.new{i}", {})), UnknownWebhookEvent)
+    assert _events._hooks == remembered
+
+
 def test_float_created_at() -> None:
     event = parse_event({**document("live.ended", SAMPLES["live.ended"][1]), "createdAt": 1.5})
     assert event.created_at == datetime.fromtimestamp(1.5, tz=UTC)
@@ -327,6 +337,28 @@ def test_float_created_at() -> None:
 )
 def test_parse_event_rejects_non_events(body: Any) -> None:
     with pytest.raises(WebhookVerificationError):
+        parse_event(body)
+
+
+ENVELOPE = {"id": "e", "event": "room.started", "createdAt": 1, "data": {}}
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ([], "payload must be a JSON object"),
+        ({k: v for k, v in ENVELOPE.items() if k != "id"}, "string 'id' and 'event'"),
+        ({**ENVELOPE, "id": 1}, "string 'id' and 'event'"),
+        ({**ENVELOPE, "event": None}, "string 'id' and 'event'"),
+        ({**ENVELOPE, "event": None, "createdAt": "1"}, "string 'id' and 'event'"),
+        ({k: v for k, v in ENVELOPE.items() if k != "createdAt"}, "'createdAt' must be Unix"),
+        ({**ENVELOPE, "createdAt": True, "data": []}, "'createdAt' must be Unix"),
+        ({k: v for k, v in ENVELOPE.items() if k != "data"}, "'data' must be a JSON object"),
+        ({**ENVELOPE, "data": [1]}, "'data' must be a JSON object"),
+    ],
+)
+def test_parse_event_says_which_common_field_is_wrong(body: Any, message: str) -> None:
+    with pytest.raises(WebhookVerificationError, match=message):
         parse_event(body)
 
 
