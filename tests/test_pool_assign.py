@@ -43,6 +43,7 @@ class Counted:
         pool._assign_requests_to_connections = counted
 
 
+@pytest.mark.sdk_pool
 def test_the_sdks_own_pools_get_the_pass_and_a_users_client_does_not(
     server: LocalServer,
 ) -> None:
@@ -74,6 +75,7 @@ def test_http2_pools_and_strangers_keep_their_own_pass() -> None:
     assert pool_assign.speed_up(object()) is False
 
 
+@pytest.mark.sdk_pool
 def test_many_calls_in_flight_each_get_a_connection_and_no_pass_is_wasted(
     server: LocalServer,
 ) -> None:
@@ -104,6 +106,7 @@ def test_many_calls_in_flight_each_get_a_connection_and_no_pass_is_wasted(
     assert connections == counted.most_connections  # kept alive for the next burst
 
 
+@pytest.mark.sdk_pool
 def test_blocking_calls_from_many_threads_share_the_pool(server: LocalServer) -> None:
     prefix = unique("threads")
     with BaxCloud(api_key=server.api_key, base_url=server.base_url) as client:
@@ -241,6 +244,7 @@ def test_a_full_pool_makes_room_by_closing_an_idle_connection_to_another_origin(
     assert pool._connections == [request.connection]
 
 
+@pytest.mark.sdk_pool
 def test_an_async_client_made_by_the_sdk_uses_it(server: LocalServer) -> None:
     async def main() -> bool:
         async with AsyncBaxCloud(api_key=server.api_key, base_url=server.base_url) as client:

@@ -103,8 +103,8 @@ def shell(client: Any, transport: httpx.AsyncBaseTransport) -> httpx.AsyncClient
     their default headers (copied now) under the SDK's, their choice to
     follow redirects or not. Each hop then goes to the user's client as built:
     a download, which drops `Authorization` and follows no redirect, stays so.
-    The user's client keeps the cookies and reads the environment; the shell
-    does neither.
+    The user's client keeps the cookies (and they are sent, `_forward`) and reads
+    the environment; the shell does neither.
     """
     return httpx.AsyncClient(
         transport=transport,
@@ -118,13 +118,18 @@ def shell(client: Any, transport: httpx.AsyncBaseTransport) -> httpx.AsyncClient
 def _forward(client: Any, request: httpx.Request, content: bytes) -> Any:
     """`request` as a request of the user's library, exactly as the shell built it."""
     library: Any = httpx if isinstance(client, httpx.Client | httpx.AsyncClient) else _httpx2()
-    return library.Request(
+    forwarded = library.Request(
         request.method,
         str(request.url),
         headers=request.headers.raw,
         content=content,
         extensions=dict(request.extensions),
     )
+    if client.cookies:
+        # `send` sends a request as it is: the cookies the user's client holds (a
+        # server's, or the user's own) go with it as its `build_request` would add them.
+        client.cookies.set_cookie_header(forwarded)
+    return forwarded
 
 
 # The shell has applied the user's settings and follows redirects itself, hop by hop.
