@@ -22,7 +22,7 @@ import pytest
 from helpers import resolve, unique
 from hostile import HostileServer, Received, head, open_client
 
-from baxcloud import APIConnectionError, BaxCloud, BaxCloudError
+from baxcloud import APIConnectionError, APIStatusError, BaxCloud, BaxCloudError
 from baxcloud.testing import LocalServer
 
 pytestmark = pytest.mark.parametrize("way", ["blocking", "blocking-in-a-loop", "async"])
@@ -112,3 +112,28 @@ def test_a_connection_error_names_its_request(way: str) -> None:
     cause = caught.value.__cause__
     assert cause is not None and not isinstance(cause, BaxCloudError)
     assert str(cause.request.url) == f"{base_url}/v1/rooms/kept"  # type: ignore[attr-defined]
+
+
+class RedirectServer(HostileServer):
+    def _respond(self, conn: socket.socket, request: Received) -> None:
+        conn.sendall(head(302, [("Location", "/v1/rooms/elsewhere"), ("Content-Length", "0")]))
+
+
+def test_a_redirect_is_not_followed_but_named(way: str) -> None:
+    server = RedirectServer().start()
+    base_url = server.base_url
+    try:
+        with pytest.raises(APIStatusError) as caught:
+            run_calls(
+                way,
+                [lambda c: c.rooms.get("kept")],
+                api_key=API_KEY,
+                base_url=base_url,
+                max_retries=0,
+            )
+    finally:
+        server.close()
+    assert len(server.received) == 1
+    response = caught.value.response
+    assert response is not None and response.next_request is not None
+    assert str(response.next_request.url) == f"{base_url}/v1/rooms/elsewhere"

@@ -64,6 +64,12 @@ class DirectClient(httpx.AsyncClient):
             raise
         response.request = request
         response.stream = _Timed(response, start)
+        if response.has_redirect_location:  # not followed, but named, as httpx does
+            try:
+                response.next_request = self._build_redirect_request(request, response)
+            except BaseException:
+                await response.aclose()
+                raise
         if "set-cookie" in response.headers:
             self.cookies.extract_cookies(response)
         return response
