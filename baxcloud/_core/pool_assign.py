@@ -16,9 +16,10 @@ given its own idle connection to its origin, else a new connection while the
 pool has room, else room made by closing an idle connection to another origin.
 A connection already handed to a request that has not started on it yet still
 looks idle; it is spoken for, so it is neither given to a second request nor
-closed. Only HTTP/1.1-only pools get it (HTTP/2 connections are shared, which
-this pass does not model), and only on the httpcore it was written against:
-anywhere else the pool keeps httpcore's own pass.
+closed to make room or to keep the keep-alive limit (an expired one is closed, as
+httpcore does, and its request is sent again). Only HTTP/1.1-only pools get it
+(HTTP/2 connections are shared, which this pass does not model), and only on the
+httpcore it was written against: anywhere else the pool keeps httpcore's own pass.
 """
 
 from __future__ import annotations
