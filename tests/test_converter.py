@@ -221,7 +221,8 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
         ("at", datetime(2020, 1, 1), datetime(2020, 1, 1, tzinfo=UTC)),
         ("maybeAt", 60, datetime(1970, 1, 1, 0, 1, tzinfo=UTC)),
         ("maybeAt", None, None),
-        ("text", None, "None"),  # cattrs calls str() on whatever it gets
+        ("text", 1.5, "1.5"),
+        ("flag", 1, True),
     ],
 )
 def test_unusual_values_are_converted_as_cattrs_converts_them(
@@ -242,6 +243,16 @@ def test_unusual_values_are_converted_as_cattrs_converts_them(
         ("at", 10**20),
         ("maybeAt", False),
         ("count", "many"),
+        # cattrs would call str() or bool() on these; the converter refuses them.
+        ("text", None),
+        ("text", True),
+        ("text", [1]),
+        ("text", {"a": 1}),
+        ("maybeText", ["x"]),
+        ("names", ["a", None]),
+        ("flag", "false"),
+        ("flag", 2),
+        ("flag", 0.0),
     ],
 )
 def test_what_cattrs_refuses_the_fast_path_refuses_the_same_way(field: str, value: Any) -> None:

@@ -63,6 +63,29 @@ def _structure_optional_datetime(value: Any, _: Any) -> datetime | None:
 _fromtimestamp = datetime.fromtimestamp
 
 
+def _structure_str(value: Any, _: Any) -> str:
+    # cattrs calls str() on anything: null would become "None" and a list its
+    # repr. A number is kept as its text (a server may send an id as one).
+    if type(value) is str:
+        return value
+    if isinstance(value, str) or type(value) is int or type(value) is float:
+        return str(value)
+    raise TypeError(f"expected a string, got {_json_type(value)}")
+
+
+def _structure_bool(value: Any, _: Any) -> bool:
+    # cattrs calls bool() on anything: "false" would be True and null False.
+    if type(value) is bool:
+        return value
+    if type(value) is int and (value == 0 or value == 1):
+        return bool(value)
+    raise TypeError(f"expected true or false, got {_json_type(value)}")
+
+
+def _json_type(value: Any) -> str:
+    return "null" if value is None else type(value).__name__
+
+
 def _unstructure_datetime(value: datetime) -> int | float:
     # Unix seconds as the API sends them: whole seconds as an int.
     seconds = value.timestamp()
@@ -72,6 +95,8 @@ def _unstructure_datetime(value: datetime) -> int | float:
 converter = cattrs.Converter(forbid_extra_keys=False)
 converter.register_structure_hook_func(_is_literal, _structure_literal)
 converter.register_structure_hook(datetime, _structure_datetime)
+converter.register_structure_hook(str, _structure_str)
+converter.register_structure_hook(bool, _structure_bool)
 converter.register_structure_hook(datetime | None, _structure_optional_datetime)
 converter.register_unstructure_hook(datetime, _unstructure_datetime)
 
@@ -271,9 +296,13 @@ def _inline(i: int, hook: StructureFn) -> str:
     result the hook gives, without the call. Anything else goes to the hook.
     """
     if hook == converter._structure_call:
-        # `str`, `int`, `bool`...: cattrs calls the type, which gives a value of
-        # that very type back unchanged.
+        # `int`, `float`...: cattrs calls the type, which gives a value of that
+        # very type back unchanged.
         return f"v if type(v) is t{i} else t{i}(v)"
+    if hook is _structure_str:
+        return f"v if type(v) is str else h{i}(v, t{i})"
+    if hook is _structure_bool:
+        return f"v if type(v) is bool else h{i}(v, t{i})"
     if hook is _structure_literal:
         return f"v if type(v) is str else h{i}(v, t{i})"
     if hook is _structure_datetime:
