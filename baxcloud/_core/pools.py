@@ -196,8 +196,10 @@ def reclaim_orphaned_connections(client: httpx.AsyncClient) -> None:
     just after its connection opened, before the request took it: the connection
     stays open in state NEW, never reused, never closed. Called after a failed
     send, this marks the first kind failed and the second expired, so the pool
-    drops (and closes) them at its next request. It reads httpcore's internals
-    defensively and does nothing if they change.
+    drops (and closes) them at its next request. Through a proxy the pool's
+    connections wrap the connection to the proxy (or, once a tunnel is up, the
+    one through it); the same checks apply one level down. It reads httpcore's
+    internals defensively and does nothing if they change.
     """
     transports = [getattr(client, "_transport", None), *getattr(client, "_mounts", {}).values()]
     for transport in transports:
@@ -208,14 +210,21 @@ def reclaim_orphaned_connections(client: httpx.AsyncClient) -> None:
             continue
         in_use = {id(getattr(request, "connection", None)) for request in requests}
         for connection in connections:
-            if id(connection) in in_use:
-                continue
-            opened = getattr(connection, "_connection", True)
-            if opened is None and getattr(connection, "_connect_failed", None) is False:
-                connection._connect_failed = True
-            elif (
-                getattr(getattr(opened, "_state", None), "name", None) == "NEW"
-                and getattr(opened, "_request_count", None) == 0
-                and hasattr(opened, "_expire_at")
-            ):
-                opened._expire_at = 0.0  # has_expired(): the pool closes it
+            if id(connection) not in in_use:
+                _reclaim_unused(connection, outermost=True)
+
+
+def _reclaim_unused(connection: Any, *, outermost: bool) -> None:
+    opened = getattr(connection, "_connection", True)
+    if opened is None and getattr(connection, "_connect_failed", None) is False:
+        connection._connect_failed = True
+    elif (
+        getattr(getattr(opened, "_state", None), "name", None) == "NEW"
+        and getattr(opened, "_request_count", None) == 0
+        and hasattr(opened, "_expire_at")
+    ):
+        opened._expire_at = 0.0  # has_expired(): the pool closes it
+    elif outermost and opened is not True and not hasattr(connection, "_connect_failed"):
+        # httpcore's AsyncForwardHTTPConnection / AsyncTunnelHTTPConnection: the
+        # connection to the proxy is inside, and their state is its state.
+        _reclaim_unused(opened, outermost=False)
