@@ -489,3 +489,33 @@ def test_a_thread_loop_cut_short_before_its_loop_existed_is_dropped_quietly() ->
     finally:
         sys.unraisablehook = previous
     assert unraisable == []
+
+
+@pytest.mark.parametrize("when", ["before the call", "as the call starts"])
+def test_a_pool_closed_by_another_thread_opens_no_connection_for_a_late_call(
+    server: LocalServer, when: str
+) -> None:
+    # The blocking client checks that it is open before a call; another thread may
+    # close it right after. The transport itself must then refuse, and a connection
+    # the closed pool opened meanwhile must not outlive the call.
+    pool = BlockingPool()
+    inner: Any = pool._transport._client
+    if when == "before the call":
+        pool.close()
+    else:
+        real_handle = inner._transport.handle_request
+
+        def closed_by_another_thread_first(request: httpx.Request) -> httpx.Response:
+            other = threading.Thread(target=inner.close)
+            other.start()
+            other.join()
+            response: httpx.Response = real_handle(request)  # the closed pool still connects
+            return response
+
+        inner._transport.handle_request = closed_by_another_thread_first
+    request = httpx.Request(
+        "GET", server.base_url + "/v1/rooms", headers={"authorization": "Bearer x"}
+    )
+    with pytest.raises(BaxCloudError, match="closed"):
+        asyncio.run(pool._transport.handle_async_request(request))
+    assert inner._transport._pool.connections == []

@@ -25,7 +25,7 @@ import httpx
 from .._core.direct_client import DirectClient
 from .._core.http_backend import send_blocking, shell
 from .._core.pool_assign import speed_up_client
-from .._core.pools import DEADLINE, DEFAULT_LIMITS, SELF_TIMED
+from .._core.pools import DEADLINE, DEFAULT_LIMITS, SELF_TIMED, closed_client_error
 
 
 class BlockingPool:
@@ -72,7 +72,21 @@ class BlockingTransport(httpx.AsyncBaseTransport):
             # sending through it directly skips a second pass of cookie and auth
             # handling, which the outer client does already.
             transport_for_url = client._transport_for_url
-            self._send = lambda request: transport_for_url(request.url).handle_request(request)
+
+            def send(request: httpx.Request) -> httpx.Response:
+                if client.is_closed:
+                    raise closed_client_error()
+                transport = transport_for_url(request.url)
+                response = transport.handle_request(request)
+                if client.is_closed:
+                    # Closed by another thread while this call started: the pool it
+                    # used may have opened a connection after closing its others.
+                    response.close()
+                    transport.close()
+                    raise closed_client_error()
+                return response
+
+            self._send = send
         else:
             self._send = lambda request: send_blocking(user_client, request)
 
