@@ -29,11 +29,17 @@ def _new_pads(key: bytes) -> tuple[Any, Any]:
     return pads
 
 
-def hmac_sha256(key: bytes, *parts: bytes) -> bytes:
-    """The HMAC-SHA256 of the concatenated `parts` under `key`."""
+def hmac_sha256(key: bytes, message: bytes, more: bytes = b"") -> bytes:
+    """The HMAC-SHA256 of `message` followed by `more` under `key`.
+
+    Two parts, so a webhook's short header prefix and its large body are hashed
+    without first being copied into one bytes object.
+    """
     inner_pad, outer_pad = _pads.get(key) or _new_pads(key)
     inner = inner_pad.copy()
-    inner.update(b"".join(parts))  # one call costs more than copying a short message
+    inner.update(message)
+    if more:
+        inner.update(more)
     outer = outer_pad.copy()
     outer.update(inner.digest())
     digest: bytes = outer.digest()

@@ -64,10 +64,11 @@ _BAD_SECRET = (
 Secret = str | Sequence[str]
 
 _compare = hmac.compare_digest
+_now = time.time
 _b64 = binascii.b2a_base64
 _json = json.JSONDecoder().decode
 # The decoder's scanner (set in its __init__, unknown to the stubs), without its two
-# whitespace checks (`_event`).
+# whitespace checks (`verify_with_keys`).
 _scan: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 
 
@@ -237,38 +238,33 @@ def verify_with_keys(
         body = payload
     else:
         body = _body(payload, max_body_bytes)
-    if len(msg_id) > MAX_ID_LENGTH:
-        raise WebhookVerificationError("webhook-id header is too long")
-    if not (len(timestamp) <= MAX_TIMESTAMP_DIGITS and timestamp.isascii() and timestamp.isdigit()):
-        raise WebhookVerificationError("webhook-timestamp header must be integer Unix seconds")
-    age = int(time.time()) - int(timestamp)
-    if age > tolerance:
-        raise WebhookVerificationError(
-            f"webhook-timestamp is too old ({age} s, tolerance {tolerance} s)"
-        )
-    if -age > tolerance:
-        raise WebhookVerificationError(
-            f"webhook-timestamp is in the future ({-age} s, tolerance {tolerance} s)"
-        )
-    if len(signature) > MAX_SIGNATURE_HEADER_LENGTH or not signature.isascii():
-        raise WebhookVerificationError("webhook-signature header is malformed")
-    try:
-        prefix = f"{msg_id}.{timestamp}.".encode()
-    except UnicodeEncodeError:
-        raise WebhookVerificationError("webhook-id header is not valid text") from None
-    entries = signature.split()
+    # The usual delivery passes every check in one condition; `_reject` says which failed.
+    if (
+        len(msg_id) > MAX_ID_LENGTH
+        or len(timestamp) > MAX_TIMESTAMP_DIGITS
+        or not timestamp.isdigit()
+        or not timestamp.isascii()
+        or len(signature) > MAX_SIGNATURE_HEADER_LENGTH
+        or not signature.isascii()
+        or not msg_id.isascii()
+    ):
+        _reject(msg_id, timestamp, signature, tolerance)
+    age = int(_now()) - int(timestamp)
+    if age > tolerance or -age > tolerance:
+        _reject(msg_id, timestamp, signature, tolerance)
+    prefix = f"{msg_id}.{timestamp}.".encode()
+    entries = signature.encode().split()
+    signed = False
     for key in keys:
         # A whole `v1,<base64>` entry: any other scheme (v1a, ...) differs, so it is not ours.
         expected = b"v1," + _b64(hmac_sha256(key, prefix, body), newline=False)
         for entry in entries:
-            if _compare(entry.encode(), expected):  # ASCII, checked above
-                return _event(body, msg_id)
-    if any(entry[:3] == "v1," for entry in entries):
-        raise WebhookVerificationError("no signature matches the payload")
-    raise WebhookVerificationError("webhook-signature header has no v1 signature")
-
-
-def _event(body: bytes, msg_id: str) -> WebhookEvent:
+            if _compare(entry, expected):
+                signed = True
+    if not signed:
+        if any(entry[:3] == b"v1," for entry in entries):
+            raise WebhookVerificationError("no signature matches the payload")
+        raise WebhookVerificationError("webhook-signature header has no v1 signature")
     try:
         text = body.decode()
         try:
@@ -286,6 +282,29 @@ def _event(body: bytes, msg_id: str) -> WebhookEvent:
     if event.id != msg_id:
         raise WebhookVerificationError("webhook-id header does not match the payload's id")
     return event
+
+
+def _reject(msg_id: str, timestamp: str, signature: str, tolerance: int) -> None:
+    """Raise the error for the first header check that fails, if one does."""
+    if len(msg_id) > MAX_ID_LENGTH:
+        raise WebhookVerificationError("webhook-id header is too long")
+    if not (len(timestamp) <= MAX_TIMESTAMP_DIGITS and timestamp.isascii() and timestamp.isdigit()):
+        raise WebhookVerificationError("webhook-timestamp header must be integer Unix seconds")
+    age = int(_now()) - int(timestamp)
+    if age > tolerance:
+        raise WebhookVerificationError(
+            f"webhook-timestamp is too old ({age} s, tolerance {tolerance} s)"
+        )
+    if -age > tolerance:
+        raise WebhookVerificationError(
+            f"webhook-timestamp is in the future ({-age} s, tolerance {tolerance} s)"
+        )
+    if len(signature) > MAX_SIGNATURE_HEADER_LENGTH or not signature.isascii():
+        raise WebhookVerificationError("webhook-signature header is malformed")
+    try:
+        msg_id.encode()
+    except UnicodeEncodeError:
+        raise WebhookVerificationError("webhook-id header is not valid text") from None
 
 
 def verify(
@@ -324,9 +343,12 @@ def verify(
             for bad input, and no message contains the secret or a signature.
         ValueError: `tolerance` or `max_body_bytes` is not a valid number.
     """
-    if type(tolerance) is not int or type(max_body_bytes) is not int:
-        _check_options(tolerance, max_body_bytes)
-    if tolerance < 0 or max_body_bytes < 1:
+    if (
+        type(tolerance) is not int
+        or type(max_body_bytes) is not int
+        or tolerance < 0
+        or max_body_bytes < 1
+    ):
         _check_options(tolerance, max_body_bytes)
     keys = _decode(secret) if type(secret) is str else load_keys(secret)
     return verify_with_keys(payload, headers, keys, tolerance, max_body_bytes)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import re
 import time
 from typing import Any
 
@@ -16,6 +17,7 @@ from baxcloud._resources.webhooks import AsyncWebhooks
 from baxcloud.webhooks import (
     ParticipantJoinedEvent,
     UnknownWebhookEvent,
+    parse_event,
     sign,
     verify,
 )
@@ -180,6 +182,38 @@ def test_signed_but_malformed_bodies() -> None:
         assert message in fails(raw, headers), raw[:60]
 
 
+_JOINED = {"roomName": "r", "roomSid": "RM_1", "identity": "i", "participantSid": "PA_1"}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"id": 1}, "string 'id'"),
+        ({"id": None}, "string 'id'"),
+        ({"event": ["participant.joined"]}, "string 'id' and 'event'"),
+        ({"createdAt": True}, "createdAt"),
+        ({"createdAt": "1764460800"}, "createdAt"),
+        ({"createdAt": None}, "createdAt"),
+        ({"data": []}, "'data'"),
+        ({"data": None}, "'data'"),
+        ({"data": "x"}, "'data'"),
+        ({"data": {**_JOINED, "identity": None}}, "malformed 'participant.joined' event"),
+        ({"createdAt": 1e400}, "malformed"),
+    ],
+)
+def test_a_known_event_is_checked_as_strictly_once_its_parser_is_warm(
+    change: dict[str, Any], message: str
+) -> None:
+    good = {"id": "evt_1", "event": "participant.joined", "createdAt": 1, "data": _JOINED}
+    warm = parse_event(good)  # the event's parser is now cached
+    assert isinstance(warm, ParticipantJoinedEvent)
+    assert warm.data.identity == "i"
+    with pytest.raises(WebhookVerificationError, match=re.escape(message)):
+        parse_event({**good, **change})
+    raw = json.dumps({**good, **change}).encode()
+    assert message in fails(raw, sign(raw, SECRET, msg_id="evt_1"))
+
+
 def test_webhook_id_must_equal_body_id() -> None:
     raw = body("evt_1")
     headers = sign(raw, SECRET, msg_id="evt_other")
@@ -314,3 +348,24 @@ def test_webhook_verification_error_is_a_baxcloud_error() -> None:
     from baxcloud import webhooks
 
     assert webhooks.WebhookVerificationError is WebhookVerificationError
+
+
+def test_non_ascii_webhook_id_is_signed_as_utf8() -> None:
+    raw = body(event_id="évt_ü1")
+    headers = sign(raw, SECRET)
+    assert verify(raw, headers, SECRET).id == "évt_ü1"
+    # Same id, different bytes under it: the signature is over UTF-8, so it fails.
+    assert "no signature matches" in fails(raw, {**headers, "webhook-id": "évt_u1"})
+    assert "not valid text" in fails(raw, {**headers, "webhook-id": "evt_\ud800"})
+
+
+def test_header_problems_are_reported_in_order() -> None:
+    raw = body()
+    now = int(time.time())
+    headers = sign(raw, SECRET, timestamp=now - 400)
+    # A too-long id is named before a stale timestamp, a stale one before a bad signature.
+    assert "too long" in fails(raw, {**headers, "webhook-id": "e" * 300})
+    stale = {**headers, "webhook-signature": "v1," + "\u00e9" * 10}
+    assert "too old" in fails(raw, stale)
+    fresh = {**sign(raw, SECRET), "webhook-signature": "v1," + "\u00e9" * 10}
+    assert "header is malformed" in fails(raw, fresh)
