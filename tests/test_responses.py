@@ -7,6 +7,7 @@ a whole by `timeout`, and a body by `max_response_bytes`.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 import gzip
@@ -19,6 +20,7 @@ import zlib
 from collections.abc import Callable
 from typing import Any
 
+import anyio
 import pytest
 from helpers import resolve
 from hostile import (
@@ -165,6 +167,33 @@ async def test_per_call_timeout_bounds_the_attempt_too(kind: str) -> None:
             with pytest.raises(APITimeoutError):
                 await resolve(client.rooms.get("r", timeout=1.0))
     assert time.monotonic() - started < HANG_GUARD
+
+
+async def test_the_attempt_deadline_nests_inside_the_callers_own(anyio_backend: str) -> None:
+    # The SDK's deadline and a caller's, each firing first in turn: the one that fires
+    # is the one that reports it, and no cancellation is left over for the task.
+    with hostile_server(trickle(ROOM + b" " * 200, every=0.1)) as server:
+        async with client_for("async", server, timeout=0.5) as client:
+            with anyio.CancelScope(deadline=anyio.current_time() + 30) as later:
+                with pytest.raises(APITimeoutError):
+                    await client.rooms.get("r")
+                await anyio.sleep(0.01)
+            assert not later.cancelled_caught
+            with anyio.move_on_after(0.2) as sooner:
+                await client.rooms.get("r")
+            assert sooner.cancelled_caught
+            if anyio_backend != "asyncio":
+                return
+            async with asyncio.timeout(30):
+                with pytest.raises(APITimeoutError):
+                    await client.rooms.get("r")
+                task = asyncio.current_task()
+                assert task is not None and task.cancelling() == 0
+                await asyncio.sleep(0.01)
+            with pytest.raises(TimeoutError) as caught:
+                async with asyncio.timeout(0.2):
+                    await client.rooms.get("r")
+            assert not isinstance(caught.value, APITimeoutError)
 
 
 def _slow(delay: float) -> Callable[[Any], None]:
