@@ -20,7 +20,6 @@ import secrets as _random
 import time
 from collections.abc import AsyncIterable, Callable, Iterable, Sequence
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
 from .._core.errors import WebhookVerificationError
@@ -89,14 +88,24 @@ def _decode_one(text: str) -> bytes:
     return key
 
 
-@lru_cache(maxsize=64)
+_CACHED_SECRETS = 64
+_decoded: dict[str, tuple[bytes, ...]] = {}  # a dict: cheaper to look up than an lru_cache
+
+
 def _decode(text: str) -> tuple[bytes, ...]:
+    keys = _decoded.get(text)
+    if keys is not None:
+        return keys
     # One string may list several secrets separated by whitespace or commas
     # (neither occurs in base64), so an environment variable can carry a rotation.
     parts = [p for p in _SEPARATORS.split(text) if p]
     if not parts:
         raise WebhookVerificationError("webhook secret is empty")
-    return tuple(_decode_one(p) for p in parts)
+    keys = tuple(_decode_one(p) for p in parts)
+    if len(_decoded) >= _CACHED_SECRETS:
+        _decoded.clear()
+    _decoded[text] = keys
+    return keys
 
 
 def load_keys(secret: Secret | Iterable[str] | None) -> tuple[bytes, ...]:
@@ -145,30 +154,8 @@ def _text(name: str, value: Any) -> str:
     raise WebhookVerificationError(f"{name} header must be a string")
 
 
-def _headers(headers: Any) -> tuple[str, str, str]:
-    """(id, timestamp, signature) from any mapping, names in any case."""
-    try:
-        get = headers.get
-        msg_id = get(_ID)
-        timestamp = get(_TIMESTAMP)
-        signature = get(_SIGNATURE)
-    except (AttributeError, TypeError, KeyError, ValueError):
-        msg_id = timestamp = signature = None
-    if (
-        type(msg_id) is str
-        and type(timestamp) is str
-        and type(signature) is str
-        and msg_id
-        and timestamp
-        and signature
-    ):
-        return msg_id, timestamp, signature
-    return _headers_slow(headers, msg_id, timestamp, signature)
-
-
-def _headers_slow(
-    headers: Any, msg_id: Any, timestamp: Any, signature: Any
-) -> tuple[str, str, str]:
+def _headers(headers: Any, msg_id: Any, timestamp: Any, signature: Any) -> tuple[str, str, str]:
+    """(id, timestamp, signature) as text, given what `headers.get` found for each name."""
     if msg_id is None or timestamp is None or signature is None:
         # Not case-insensitive (a plain dict), or something is really missing.
         found: dict[str, Any] = {}
@@ -233,7 +220,23 @@ def verify_with_keys(
     max_body_bytes: int,
 ) -> WebhookEvent:
     """`verify` with the secret already decoded by `load_keys`."""
-    msg_id, timestamp, signature = _headers(headers)
+    try:
+        get = headers.get
+        msg_id = get(_ID)
+        timestamp = get(_TIMESTAMP)
+        signature = get(_SIGNATURE)
+    except (AttributeError, TypeError, KeyError, ValueError):
+        msg_id = timestamp = signature = None
+    if not (
+        type(msg_id) is str
+        and type(timestamp) is str
+        and type(signature) is str
+        and msg_id
+        and timestamp
+        and signature
+    ):
+        # Not case-insensitive (a plain dict), bytes, or something is really missing.
+        msg_id, timestamp, signature = _headers(headers, msg_id, timestamp, signature)
     if type(payload) is bytes and len(payload) <= max_body_bytes:
         body = payload
     else:
@@ -249,8 +252,9 @@ def verify_with_keys(
         or not msg_id.isascii()
     ):
         _reject(msg_id, timestamp, signature, tolerance)
-    age = int(_now()) - int(timestamp)
-    if age > tolerance or -age > tolerance:
+    # In whole seconds (int(now) - timestamp) that is: more than `tolerance` either way.
+    age = _now() - int(timestamp)
+    if age >= tolerance + 1 or age < -tolerance:
         _reject(msg_id, timestamp, signature, tolerance)
     prefix = f"{msg_id}.{timestamp}.".encode()
     entries = signature.encode().split()
@@ -343,12 +347,7 @@ def verify(
             for bad input, and no message contains the secret or a signature.
         ValueError: `tolerance` or `max_body_bytes` is not a valid number.
     """
-    if (
-        type(tolerance) is not int
-        or type(max_body_bytes) is not int
-        or tolerance < 0
-        or max_body_bytes < 1
-    ):
+    if tolerance is not DEFAULT_TOLERANCE or max_body_bytes is not DEFAULT_MAX_BODY_BYTES:
         _check_options(tolerance, max_body_bytes)
     keys = _decode(secret) if type(secret) is str else load_keys(secret)
     return verify_with_keys(payload, headers, keys, tolerance, max_body_bytes)

@@ -369,3 +369,27 @@ def test_header_problems_are_reported_in_order() -> None:
     assert "too old" in fails(raw, stale)
     fresh = {**sign(raw, SECRET), "webhook-signature": "v1," + "\u00e9" * 10}
     assert "header is malformed" in fails(raw, fresh)
+
+
+@pytest.mark.parametrize("fraction", [0.0, 0.001, 0.5, 0.999])
+def test_the_tolerance_is_counted_in_whole_seconds_either_way(
+    monkeypatch: pytest.MonkeyPatch, fraction: float
+) -> None:
+    from baxcloud.webhooks import _signing
+
+    now = 1_764_460_800
+    monkeypatch.setattr(_signing, "_now", lambda: now + fraction)
+    raw = body()
+    for timestamp, problem in [
+        (now - 300, None),
+        (now - 301, "too old (301 s, tolerance 300 s)"),
+        (now + 300, None),
+        (now + 301, "in the future (301 s, tolerance 300 s)"),
+    ]:
+        headers = sign(raw, SECRET, timestamp=timestamp)
+        if problem is None:
+            assert verify(raw, headers, SECRET).id == "evt_1"
+        else:
+            assert problem in fails(raw, headers)
+    assert verify(raw, sign(raw, SECRET, timestamp=now), SECRET, tolerance=0).id == "evt_1"
+    assert "too old (1 s" in fails(raw, sign(raw, SECRET, timestamp=now - 1), tolerance=0)
