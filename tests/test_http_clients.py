@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import socket
 import subprocess
 import sys
 import threading
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,6 +25,7 @@ import pytest
 from forward_proxy import forward_proxy
 from helpers import resolve, unique
 from hostile import hostile_server, make_client, open_client, respond, trickle
+from reliability.rel_support import client_sockets, server_port
 
 import baxcloud
 from baxcloud import (
@@ -154,6 +157,34 @@ async def test_the_portals_worker_threads_end_with_the_client(server: LocalServe
             thread.join(30)
             assert not thread.is_alive()
         assert not http.is_closed
+
+
+def test_a_users_async_client_outlives_the_blocking_client_that_used_it(
+    server: LocalServer, library: str
+) -> None:
+    # The blocking client runs a user's async client on its portal's loop, which ends
+    # with it: its connections are closed there, and the client stays the user's to
+    # use and close on any loop afterwards, with no warning about unclosed sockets.
+    port = server_port(server)
+    before = client_sockets(port)
+    http = user_client(library, "async")
+    with BaxCloud(**server_settings(server), http_client=http) as client:
+        client.rooms.create(name=unique("portal"))
+        assert client_sockets(port) == before + 1
+    assert client_sockets(port) == before
+    assert not http.is_closed
+
+    async def reuse_then_close() -> int:
+        async with AsyncBaxCloud(**server_settings(server), http_client=http) as again:
+            rooms = await again.rooms.list(limit=1)
+        await http.aclose()
+        return len(rooms.items)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ResourceWarning)
+        assert asyncio.run(reuse_then_close()) == 1
+        gc.collect()
+    assert client_sockets(port) == before
 
 
 def _record_thread(threads: list[str]) -> Any:

@@ -176,6 +176,10 @@ class AsyncClientTransport(httpx.AsyncBaseTransport):
     def __init__(self, client: Any) -> None:
         self._client = client
 
+    @property
+    def users_client(self) -> Any:
+        return self._client
+
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         content = await request.aread()
         try:

@@ -95,6 +95,11 @@ class HTTPPools:
     def closed(self) -> bool:
         return self._closed
 
+    @property
+    def users_client(self) -> httpx.AsyncClient | None:
+        """The user's async client (as the pipeline sees it), if one was given."""
+        return self._user_client
+
     def check_open(self) -> None:
         if self._closed:
             raise closed_client_error()
@@ -201,8 +206,7 @@ def reclaim_orphaned_connections(client: httpx.AsyncClient) -> None:
     one through it); the same checks apply one level down. It reads httpcore's
     internals defensively and does nothing if they change.
     """
-    transports = [getattr(client, "_transport", None), *getattr(client, "_mounts", {}).values()]
-    for transport in transports:
+    for transport in _transports(client):
         pool = getattr(transport, "_pool", None)
         connections = getattr(pool, "_connections", None)
         requests = getattr(pool, "_requests", None)
@@ -228,3 +232,29 @@ def _reclaim_unused(connection: Any, *, outermost: bool) -> None:
         # httpcore's AsyncForwardHTTPConnection / AsyncTunnelHTTPConnection: the
         # connection to the proxy is inside, and their state is its state.
         _reclaim_unused(opened, outermost=False)
+
+
+async def release_connections(client: Any) -> None:
+    """Close the connections of a user's async client's pools; the client stays open.
+
+    For a user's client that the blocking `BaxCloud` used on its portal's event
+    loop, as that loop ends: connections made on it could not be closed from any
+    other loop later (the user's own `aclose()` would fail with "Event loop is
+    closed" and leave their sockets to the garbage collector). httpcore's pools
+    (httpx's and httpx2's) stay usable after `aclose()`: the client opens new
+    connections on whichever loop uses it next. Other transports are left alone.
+    """
+    for transport in _transports(client):
+        inner = getattr(transport, "users_client", None)
+        if inner is not None:  # the SDK's shell around a user's httpx2 client
+            await release_connections(inner)
+            continue
+        aclose = getattr(getattr(transport, "_pool", None), "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+
+def _transports(client: Any) -> list[Any]:
+    """The transports an httpx (or httpx2) client may send through: default and mounted."""
+    mounted = getattr(client, "_mounts", {}).values()
+    return [t for t in (getattr(client, "_transport", None), *mounted) if t is not None]

@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Coroutine
 from types import CoroutineType
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .._core.pools import HTTPPools, ProcessBound, running_loop
+from .._core.pools import HTTPPools, ProcessBound, release_connections, running_loop
 from .loops import ThreadLoops
 from .transport import BlockingPool
 
@@ -120,6 +120,14 @@ class _Runners:
             self._loops = self._pool = self._portal = None  # each thread's loop closes with it
             self._portal_pool = None  # over the user's client, which stays theirs to close
         if portal is not None:
-            portal.stop(closing=pools.aclose)
+            portal.stop(closing=lambda: _close_on_portal(pools))
         if pool is not None:
             pool.close()
+
+
+async def _close_on_portal(pools: HTTPPools) -> None:
+    await pools.aclose()
+    if pools.users_client is not None:
+        # The user's async client made its connections on the portal's loop, which
+        # ends now: close them here, where they can be (the client itself is theirs).
+        await release_connections(pools.users_client)
