@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import inspect
 import itertools
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal
 
 import pytest
@@ -23,29 +21,27 @@ async def resolve(value: Any) -> Any:
 
 async def close_with_users_client(client: Any, http: Any) -> None:
     """Close `client` (a `BaxCloud` or `AsyncBaxCloud` given `http_client=http`, a
-    user's async httpx or httpx2 client), then `http`, as a user would.
+    user's async httpx or httpx2 client), then `http`, on the loop that used it.
 
-    The SDK never closes a client it did not create. `BaxCloud` used `http` on its
-    portal's loop and closes the connections it made there as it closes.
+    The SDK never closes a client it did not create. `AsyncBaxCloud` used `http` on the
+    caller's loop; `BaxCloud` on its portal's, which ends with it. `BaxCloud.close()`
+    closes the connections of httpx's and httpx2's own pools there, but many tests
+    wrap a transport of their own around one, which it cannot see into: `http` is
+    closed on the portal first.
     """
     from baxcloud import BaxCloud
 
     if isinstance(client, BaxCloud):
-        client.close()
+        close_blocking_with_users_client(client, http)
     else:
         await client.aclose()
-    await http.aclose()
+        await http.aclose()
 
 
 def close_blocking_with_users_client(client: Any, http: Any) -> None:
-    """`close_with_users_client` for a `BaxCloud`, from code that is not async.
-
-    `http` is closed on a new event loop of its own thread (the caller may be in a
-    running loop): any loop will do once the `BaxCloud` is closed.
-    """
+    """`close_with_users_client` for a `BaxCloud`, from code that is not async."""
+    client._bridge.run(http.aclose())  # on the portal: the loop `http` was used on
     client.close()
-    with ThreadPoolExecutor(1) as worker:
-        worker.submit(asyncio.run, http.aclose()).result()
 
 
 async def collect(pager: Any) -> list[Any]:

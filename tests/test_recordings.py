@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from helpers import MEDIA_BYTES_PER_SECOND, collect, resolve
+from helpers import MEDIA_BYTES_PER_SECOND, close_blocking_with_users_client, collect, resolve
 
 from baxcloud import (
     ConflictError,
@@ -170,10 +170,7 @@ async def test_interrupted_download_resumes_with_range(
     try:
         path = client.recordings.download(done.id, tmp_path / "resumed.mp4")
     finally:
-        # A transport of the user's own holds its connections where the SDK cannot see
-        # them: they are closed on the portal's loop, where they were made.
-        client._bridge.run(http.aclose())
-        client.close()
+        close_blocking_with_users_client(client, http)
     assert path.read_bytes() == reference
     assert transport.ranges == [None, "bytes=100000-"]
 
