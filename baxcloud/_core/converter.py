@@ -43,7 +43,7 @@ def _is_literal(tp: Any) -> bool:
 def _structure_literal(value: Any, _: Any) -> Any:
     # A newer server may send values this version does not know; they pass through
     # (docs/architecture.md, "Models"), so no membership check.
-    return value if isinstance(value, str) else str(value)
+    return _structure_str(value, _)
 
 
 def _structure_datetime(value: Any, _: Any = None) -> datetime:
