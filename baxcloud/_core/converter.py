@@ -43,7 +43,7 @@ def _is_literal(tp: Any) -> bool:
 def _structure_literal(value: Any, _: Any) -> Any:
     # A newer server may send values this version does not know; they pass through
     # (docs/architecture.md, "Models"), so no membership check.
-    return value if isinstance(value, str) else str(value)
+    return _structure_str(value, _)
 
 
 def _structure_datetime(value: Any, _: Any = None) -> datetime:
@@ -68,7 +68,10 @@ def _structure_str(value: Any, _: Any) -> str:
     # repr. A number is kept as its text (a server may send an id as one).
     if type(value) is str:
         return value
-    if isinstance(value, str) or type(value) is int or type(value) is float:
+    if isinstance(value, str):
+        # The text itself: str() of a `(str, Enum)` member is "Cls.NAME".
+        return str.__str__(value)
+    if type(value) is int or type(value) is float:
         return str(value)
     raise TypeError(f"expected a string, got {_json_type(value)}")
 

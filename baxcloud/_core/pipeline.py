@@ -301,12 +301,15 @@ class AsyncAPIClient:
             # so this deadline is the backstop for what they cannot see (a trickled
             # body or head), a moment later.
             limit = attempt_limit + _BACKSTOP_GRACE
-            if _in_asyncio_task():
+            task = _asyncio_task()
+            if task is not None and not task.cancelling():
                 # asyncio's own timeout: the same cancellation as anyio's on asyncio
                 # (a caller's anyio scopes and asyncio timeouts nest with it) at about
-                # half the cost, which was most of the SDK's own time per call.
-                async with sys.modules["asyncio"].timeout(limit):
-                    response, raw = await self._exchange(pool, request)
+                # half the cost, which was most of the SDK's own time per call. Not in
+                # a task with a cancel pending (cleanup after task.cancel()): before
+                # 3.11.3 asyncio.timeout lets its own CancelledError through there.
+                async with sys.modules["asyncio"].timeout(limit) as deadline:
+                    response, raw = await self._exchange(pool, request, deadline)
             else:
                 with anyio.move_on_after(limit) as scope:
                     response, raw = await self._exchange(pool, request)
@@ -322,7 +325,7 @@ class AsyncAPIClient:
         return response.status_code, response, raw
 
     async def _exchange(
-        self, pool: httpx.AsyncClient, request: httpx.Request
+        self, pool: httpx.AsyncClient, request: httpx.Request, deadline: Any = None
     ) -> tuple[httpx.Response, bytes]:
         """Send `request` and read its body whole."""
         try:
@@ -334,7 +337,10 @@ class AsyncAPIClient:
             raw = await read_limited(response, self.max_response_bytes)
         except BaseException as exc:
             # Shielded: a close cut short by the deadline would never give the
-            # connection back to the pool.
+            # connection back to the pool. anyio's shield does not stop a native
+            # cancel, so an asyncio deadline that has not fired yet is disarmed.
+            if deadline is not None and not deadline.expired():
+                deadline.reschedule(None)
             with anyio.CancelScope(shield=True):
                 await response.aclose()
             if isinstance(exc, BodyError):
@@ -349,14 +355,12 @@ class AsyncAPIClient:
         return _invalid(response, b"", message)
 
 
-def _in_asyncio_task() -> bool:
-    """Running in an asyncio task (not trio, nor trio's guest mode on an asyncio loop)."""
+def _asyncio_task() -> Any:
+    """The asyncio task running (None under trio, trio's guest mode on asyncio included)."""
     asyncio = sys.modules.get("asyncio")  # not imported by `import baxcloud`
-    return (
-        asyncio is not None
-        and asyncio._get_running_loop() is not None
-        and asyncio.current_task() is not None
-    )
+    if asyncio is None or asyncio._get_running_loop() is None:
+        return None
+    return asyncio.current_task()
 
 
 _IDEMPOTENCY_KEY_RE = re.compile(r"[\x20-\x7e]{1,255}")

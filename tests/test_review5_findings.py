@@ -1,0 +1,188 @@
+"""Review of 49ec5c7..a93ea2f: each test here fails on a93ea2f and shows one finding.
+
+Asyncio alone: the findings are about the attempt deadline on asyncio
+(`asyncio.timeout`, used only in an asyncio task).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import asyncio.timeouts
+import base64
+import enum
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+from hostile import hostile_server, trickle
+
+from baxcloud import (
+    APIResponseValidationError,
+    APITimeoutError,
+    AsyncBaxCloud,
+    Recording,
+    Room,
+    Track,
+)
+from baxcloud.webhooks import sign, verify
+
+API_KEY = "bax_sk_review5_" + "K" * 40
+ROOM = b'{"sid":"RM_1","name":"r"}'
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+# ---- 1. the shielded close in _exchange is cut short by the deadline -------------------
+
+
+class _SlowCloseBody(httpx.AsyncByteStream):
+    def __init__(self, closed: list[str]) -> None:
+        self.closed = closed
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        yield b"[" * (2 << 20)  # past max_response_bytes at once
+
+    async def aclose(self) -> None:
+        self.closed.append("started")
+        await anyio.sleep(0.5)  # a transport whose close takes a while
+        self.closed.append("finished")
+
+
+class _SlowCloseTransport(httpx.AsyncBaseTransport):
+    def __init__(self, closed: list[str]) -> None:
+        self.closed = closed
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        await anyio.sleep(0.1)
+        return httpx.Response(200, stream=_SlowCloseBody(self.closed))
+
+
+async def test_a_shielded_close_is_not_cut_short_by_the_attempt_deadline() -> None:
+    # `_exchange` closes a response it gave up on inside anyio.CancelScope(shield=True)
+    # so that the deadline cannot cut the close short. anyio's shield stops anyio's
+    # cancellation, not a native task.cancel(), which is what asyncio.timeout does:
+    # the close is abandoned and the body error becomes a timeout (and is retried).
+    closed: list[str] = []
+    async with httpx.AsyncClient(transport=_SlowCloseTransport(closed)) as http:
+        client = AsyncBaxCloud(
+            api_key=API_KEY,
+            base_url="http://review5.invalid",
+            http_client=http,
+            timeout=0.3,
+            max_retries=0,
+            max_response_bytes=1 << 20,
+        )
+        with pytest.raises(APIResponseValidationError):
+            await client.rooms.get("r")
+        await client.aclose()
+    assert closed == ["started", "finished"]
+
+
+# ---- 2. a call made while its task is being cancelled (cleanup) ------------------------
+
+
+async def _pre_3_11_3_aexit(self: Any, exc_type: Any, exc_val: Any, exc_tb: Any) -> None:
+    """asyncio.Timeout.__aexit__ as CPython 3.11.0-3.11.2 shipped it (python/cpython#102780,
+    fixed in 3.11.3): a timeout only counts as its own if no cancel is pending at all."""
+    state: Any = getattr(asyncio.timeouts, "_State")  # noqa: B009 (private, not in the stubs)
+    if self._timeout_handler is not None:
+        self._timeout_handler.cancel()
+        self._timeout_handler = None
+    if self._state is state.EXPIRING:
+        self._state = state.EXPIRED
+        if self._task.uncancel() == 0 and exc_type is asyncio.CancelledError:
+            raise TimeoutError
+    elif self._state is state.ENTERED:
+        self._state = state.EXITED
+
+
+async def test_a_call_in_cleanup_after_a_cancel_times_out_on_python_3_11_0_to_3_11_2(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # pyproject allows Python >= 3.11, so 3.11.0-3.11.2 too. There, asyncio.timeout
+    # inside a task that has a cancel pending (the usual `finally:` cleanup after
+    # task.cancel(), or an anyio shielded scope in a cancelled one) lets the
+    # CancelledError through instead of raising TimeoutError: the SDK's attempt
+    # deadline reaches the caller as a cancellation. anyio's scope (49ec5c7) did not.
+    monkeypatch.setattr(asyncio.timeouts.Timeout, "__aexit__", _pre_3_11_3_aexit)
+    outcome: list[str] = []
+    with hostile_server(trickle(ROOM + b" " * 200, every=0.05)) as server:
+
+        async def worker() -> None:
+            try:
+                await asyncio.sleep(30)
+            finally:
+                async with AsyncBaxCloud(
+                    api_key=API_KEY, base_url=server.base_url, timeout=0.3, max_retries=0
+                ) as client:
+                    try:
+                        await client.rooms.get("r")
+                    except APITimeoutError:
+                        outcome.append("APITimeoutError")
+                    except asyncio.CancelledError:
+                        outcome.append("CancelledError")
+                        raise
+
+        task = asyncio.create_task(worker())
+        await asyncio.sleep(0.05)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    assert outcome == ["APITimeoutError"]
+
+
+# ---- 3. a Literal (string enum) field still takes null and booleans --------------------
+
+
+@pytest.mark.parametrize("value", [None, True, ["completed"], {"a": 1}])
+def test_a_string_enum_field_refuses_what_a_string_field_refuses(value: Any) -> None:
+    # e60a1ef: "a string field refuses null, objects, lists and booleans". A Literal
+    # field (status, mode, fileType...) is a string field in openapi.json but goes
+    # through _structure_literal, which still calls str(): null becomes "None".
+    data = {"id": "r", "egressId": "e", "roomName": "n", "status": value, "createdAt": 1}
+    with pytest.raises(ValueError, match="status"):
+        Recording.from_dict(data)
+
+
+# ---- 4. webhook signature entries: separators accepted by 49ec5c7 ----------------------
+
+SECRET = "whsec_" + base64.b64encode(bytes(range(32))).decode()
+
+
+@pytest.mark.parametrize("separator", ["\x1c", "\x1d", "\x1e", "\x1f"])
+def test_signature_entries_split_as_49ec5c7_did(separator: str) -> None:
+    # 49ec5c7 split the (ASCII) header with str.split(), which also splits on
+    # \x1c-\x1f; a93ea2f splits bytes, which does not. Not in the changelog; whichever
+    # is wanted, the change should be deliberate (Standard Webhooks uses spaces).
+    body = json.dumps(
+        {
+            "id": "msg_1",
+            "event": "room.started",
+            "createdAt": int(time.time()),
+            "data": {"roomName": "r", "roomSid": "RM_1"},
+        }
+    ).encode()
+    headers = sign(body, SECRET, msg_id="msg_1")
+    headers["webhook-signature"] = "v1,AAAA" + separator + headers["webhook-signature"]
+    assert verify(body, headers, secret=SECRET).id == "msg_1"
+
+
+# ---- 5. a str-based enum member given to a string field --------------------------------
+
+
+def test_a_str_enum_member_structures_as_its_value() -> None:
+    # _structure_str's "str subclasses via str()": str() of a `(str, Enum)` member is
+    # "Kind.VIDEO", not "video" (cattrs did the same before e60a1ef; the new hook is the
+    # place to fix it). str.__str__ gives the text itself.
+    class Kind(str, enum.Enum):  # noqa: UP042 (the case under test)
+        VIDEO = "video"
+
+    assert Room.from_dict({"sid": Kind.VIDEO, "name": "x"}).sid == "video"
+    assert Track.from_dict({"sid": "s", "kind": Kind.VIDEO}).kind == "video"
