@@ -10,6 +10,7 @@ error.
 from __future__ import annotations
 
 import copy
+import enum
 import math
 import typing
 from datetime import UTC, datetime
@@ -21,6 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import baxcloud
+from baxcloud import Recording, Room, Track
 from baxcloud._core.converter import EXTRA_FIELDS, _cattrs_structure_fn, camel, converter
 from baxcloud._core.model import Model
 from baxcloud.webhooks import EVENT_TYPES, UnknownWebhookEvent
@@ -282,3 +284,21 @@ def test_a_dict_with_as_many_keys_as_fields_may_still_hold_an_unknown_one() -> N
     assert assert_same_outcome(event, body)[0] == "error"
     data["roomName"] = "r"
     assert assert_same_outcome(event, {**body, "x": 1})[1].extra_fields == {"x": 1}
+
+
+@pytest.mark.parametrize("value", [None, True, ["completed"], {"a": 1}])
+def test_a_string_enum_field_refuses_what_a_string_field_refuses(value: Any) -> None:
+    # A Literal field (status, mode, fileType...) is a string field in openapi.json:
+    # null must not become "None" there either.
+    data = {"id": "r", "egressId": "e", "roomName": "n", "status": value, "createdAt": 1}
+    with pytest.raises(ValueError, match="status"):
+        Recording.from_dict(data)
+
+
+def test_a_str_enum_member_structures_as_its_value() -> None:
+    # str() of a `(str, Enum)` member is "Kind.VIDEO", not "video" (as cattrs did).
+    class Kind(str, enum.Enum):  # noqa: UP042 (the case under test)
+        VIDEO = "video"
+
+    assert Room.from_dict({"sid": Kind.VIDEO, "name": "x"}).sid == "video"
+    assert Track.from_dict({"sid": "s", "kind": Kind.VIDEO}).kind == "video"

@@ -491,19 +491,27 @@ def test_a_thread_loop_cut_short_before_its_loop_existed_is_dropped_quietly() ->
     assert unraisable == []
 
 
-@pytest.mark.parametrize("when", ["before the call", "as the call starts"])
+@pytest.mark.parametrize("when", ["before the call", "as the call starts", "while it waits"])
 def test_a_pool_closed_by_another_thread_opens_no_connection_for_a_late_call(
     server: LocalServer, when: str
 ) -> None:
     # The blocking client checks that it is open before a call; another thread may
     # close it right after. The transport itself must then refuse, and a connection
-    # the closed pool opened meanwhile must not outlive the call.
+    # the closed pool opened meanwhile must not outlive the call. A call already
+    # waiting when its socket is closed under it says the client was closed too.
     pool = BlockingPool()
     inner: Any = pool._transport._client
+    real_handle = inner._transport.handle_request
     if when == "before the call":
         pool.close()
+    elif when == "while it waits":
+
+        def socket_closed_under_it(request: httpx.Request) -> httpx.Response:
+            inner.close()  # what a recv on the closed socket then reports (EBADF):
+            raise httpx.ReadError("[Errno 9] Bad file descriptor", request=request)
+
+        inner._transport.handle_request = socket_closed_under_it
     else:
-        real_handle = inner._transport.handle_request
 
         def closed_by_another_thread_first(request: httpx.Request) -> httpx.Response:
             other = threading.Thread(target=inner.close)

@@ -47,6 +47,8 @@ from .request_build import RequestBuilder
 from .response import record_response
 
 if TYPE_CHECKING:
+    import asyncio
+
     import httpx2
 
 T = TypeVar("T")
@@ -325,7 +327,10 @@ class AsyncAPIClient:
         return response.status_code, response, raw
 
     async def _exchange(
-        self, pool: httpx.AsyncClient, request: httpx.Request, deadline: Any = None
+        self,
+        pool: httpx.AsyncClient,
+        request: httpx.Request,
+        deadline: asyncio.Timeout | None = None,
     ) -> tuple[httpx.Response, bytes]:
         """Send `request` and read its body whole."""
         try:
@@ -355,12 +360,13 @@ class AsyncAPIClient:
         return _invalid(response, b"", message)
 
 
-def _asyncio_task() -> Any:
+def _asyncio_task() -> asyncio.Task[Any] | None:
     """The asyncio task running (None under trio, trio's guest mode on asyncio included)."""
-    asyncio = sys.modules.get("asyncio")  # not imported by `import baxcloud`
-    if asyncio is None or asyncio._get_running_loop() is None:
+    module = sys.modules.get("asyncio")  # not imported by `import baxcloud`
+    if module is None or module._get_running_loop() is None:
         return None
-    return asyncio.current_task()
+    task: asyncio.Task[Any] | None = module.current_task()
+    return task
 
 
 _IDEMPOTENCY_KEY_RE = re.compile(r"[\x20-\x7e]{1,255}")

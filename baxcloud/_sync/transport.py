@@ -77,7 +77,12 @@ class BlockingTransport(httpx.AsyncBaseTransport):
                 if client.is_closed:
                     raise closed_client_error()
                 transport = transport_for_url(request.url)
-                response = transport.handle_request(request)
+                try:
+                    response = transport.handle_request(request)
+                except httpx.TransportError:
+                    if client.is_closed:  # its socket closed under it by `close()`
+                        raise closed_client_error() from None
+                    raise
                 if client.is_closed:
                     # Closed by another thread while this call started: the pool it
                     # used may have opened a connection after closing its others.

@@ -393,3 +393,20 @@ def test_the_tolerance_is_counted_in_whole_seconds_either_way(
             assert problem in fails(raw, headers)
     assert verify(raw, sign(raw, SECRET, timestamp=now), SECRET, tolerance=0).id == "evt_1"
     assert "too old (1 s" in fails(raw, sign(raw, SECRET, timestamp=now - 1), tolerance=0)
+
+
+@pytest.mark.parametrize("separator", ["\x1c", "\x1d", "\x1e", "\x1f"])
+def test_signature_entries_split_on_any_whitespace(separator: str) -> None:
+    # Standard Webhooks separates entries with spaces; any whitespace str.split() knows
+    # (\x1c-\x1f included) has always been accepted, and still is.
+    body = json.dumps(
+        {
+            "id": "msg_1",
+            "event": "room.started",
+            "createdAt": int(time.time()),
+            "data": {"roomName": "r", "roomSid": "RM_1"},
+        }
+    ).encode()
+    headers = sign(body, SECRET, msg_id="msg_1")
+    headers["webhook-signature"] = "v1,AAAA" + separator + headers["webhook-signature"]
+    assert verify(body, headers, secret=SECRET).id == "msg_1"
