@@ -349,7 +349,9 @@ def verify(
     """
     if tolerance is not DEFAULT_TOLERANCE or max_body_bytes is not DEFAULT_MAX_BODY_BYTES:
         _check_options(tolerance, max_body_bytes)
-    keys = _decode(secret) if type(secret) is str else load_keys(secret)
+    keys = _decoded.get(secret) if type(secret) is str else None
+    if keys is None:
+        keys = load_keys(secret)
     return verify_with_keys(payload, headers, keys, tolerance, max_body_bytes)
 
 
