@@ -212,6 +212,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
         ("maybeText", 5, "5"),  # an int for a `str | None`: str(5), as cattrs does
         ("maybeText", Text("x"), "x"),
         ("count", "12", 12),
+        ("count", 3.0, 3),  # a whole float is a count written by a float-minded encoder
         ("count", True, 1),
         ("flag", 0, False),
         ("ratio", 2, 2.0),
@@ -252,6 +253,8 @@ def test_unusual_values_are_converted_as_cattrs_converts_them(
         ("text", {"a": 1}),
         ("maybeText", ["x"]),
         ("names", ["a", None]),
+        ("count", 1.7),  # int() would drop the fraction
+        ("count", float("inf")),
         ("flag", "false"),
         ("flag", 2),
         ("flag", 0.0),

@@ -75,6 +75,7 @@ WRONG_SHAPES = {
     "wrong field type": b'{"sid":"RM_1","name":"r","maxParticipants":"many"}',
     "null for a required string": b'{"sid":null,"name":"r"}',
     "object for a string": b'{"sid":"RM_1","name":{"first":"r"}}',
+    "fraction for an integer": b'{"sid":"RM_1","name":"r","maxParticipants":2.5}',
     "string for a boolean": b'{"sid":"RM_1","name":"r","activeRecording":"false"}',
     "timestamp out of range": b'{"sid":"RM_1","name":"r","createdAt":1e300}',
     "items not a list": b'{"items":{"sid":"RM_1"},"page":1}',

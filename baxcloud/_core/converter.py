@@ -76,6 +76,16 @@ def _structure_str(value: Any, _: Any) -> str:
     raise TypeError(f"expected a string, got {_json_type(value)}")
 
 
+def _structure_int(value: Any, _: Any) -> int:
+    # cattrs calls int(): 1.7 would silently become 1. A whole float (1.0, as some
+    # JSON encoders write counts) is kept; digits in a string are read as cattrs does.
+    if type(value) is float:
+        if not value.is_integer():
+            raise TypeError(f"expected an integer, got {value!r}")
+        return int(value)
+    return int(value)
+
+
 def _structure_bool(value: Any, _: Any) -> bool:
     # cattrs calls bool() on anything: "false" would be True and null False.
     if type(value) is bool:
@@ -100,6 +110,7 @@ converter.register_structure_hook_func(_is_literal, _structure_literal)
 converter.register_structure_hook(datetime, _structure_datetime)
 converter.register_structure_hook(str, _structure_str)
 converter.register_structure_hook(bool, _structure_bool)
+converter.register_structure_hook(int, _structure_int)
 converter.register_structure_hook(datetime | None, _structure_optional_datetime)
 converter.register_unstructure_hook(datetime, _unstructure_datetime)
 
@@ -304,6 +315,8 @@ def _inline(i: int, hook: StructureFn) -> str:
         return f"v if type(v) is t{i} else t{i}(v)"
     if hook is _structure_str:
         return f"v if type(v) is str else h{i}(v, t{i})"
+    if hook is _structure_int:
+        return f"v if type(v) is int else h{i}(v, t{i})"
     if hook is _structure_bool:
         return f"v if type(v) is bool else h{i}(v, t{i})"
     if hook is _structure_literal:
