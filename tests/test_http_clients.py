@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import warnings
 from collections.abc import Iterator
 from typing import Any
@@ -386,6 +387,33 @@ def test_blocking_calls_on_the_calling_thread_use_the_proxy(
         ("POST", f"{server.base_url}/v1/rooms"),
         ("GET", f"{server.base_url}/v1/rooms/{name}"),
     ]
+
+
+def _tunnel_then_not_tls(conn: socket.socket) -> None:
+    # A proxy that accepts the CONNECT, then speaks anything but TLS (a misconfigured
+    # intercepting proxy, say): the handshake through the tunnel fails.
+    conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n" + b"not TLS\r\n" * 8)
+    time.sleep(0.3)
+
+
+async def test_a_failed_tls_handshake_through_a_proxy_gives_its_pool_slot_back(
+    kind: str, library: str
+) -> None:
+    # Each failed tunnel used to keep its pool slot for good (its connection to the proxy
+    # stays busy with the CONNECT): with one slot, every call after the first then
+    # waited for the pool and timed out instead of failing at once for what it is.
+    module: Any = httpx2 if library == "httpx2" else httpx
+    with hostile_server(_tunnel_then_not_tls) as proxy:
+        limits = module.Limits(max_connections=1)
+        http = user_client(library, kind, proxy=proxy.base_url, limits=limits)
+        settings = {"api_key": API_KEY, "base_url": "https://api.test", "http_client": http}
+        async with open_client(kind, **settings, max_retries=0, timeout=5) as client:
+            for _ in range(3):
+                with pytest.raises(APIConnectionError) as caught:
+                    await resolve(client.rooms.list())
+                assert not isinstance(caught.value, APITimeoutError), caught.value
+        await close_user_client(http)
+    assert [r.method for r in proxy.received] == ["CONNECT"] * 3
 
 
 def test_proxy_and_http_client_together_are_refused(kind: str) -> None:

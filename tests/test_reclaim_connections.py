@@ -16,6 +16,7 @@ import httpcore
 import httpx
 import pytest
 from httpcore._async.connection_pool import AsyncPoolRequest
+from httpcore._async.http11 import HTTPConnectionState
 from httpcore._backends.mock import AsyncMockStream
 
 from baxcloud._core.pools import reclaim_orphaned_connections
@@ -111,3 +112,31 @@ async def test_a_forward_proxy_connection_that_served_requests_is_kept() -> None
         forward._connection._connection = to_proxy
         reclaim_orphaned_connections(client)
         assert not forward.has_expired()
+
+
+async def test_a_tunnel_whose_handshake_failed_is_dropped() -> None:
+    # A CONNECT answered, then the TLS handshake through it failed or was cancelled:
+    # the connection to the proxy stays ACTIVE and the tunnel is never available again.
+    async with httpx.AsyncClient(proxy="http://127.0.0.1:9") as client:
+        tunnel = new_connection(client, SECURE)
+        to_proxy = opened_http11("http://127.0.0.1:9/")
+        to_proxy._state = HTTPConnectionState.ACTIVE
+        to_proxy._request_count = 1
+        tunnel._connection._connection = to_proxy
+        assert not tunnel.is_available() and not tunnel.has_expired()
+
+        reclaim_orphaned_connections(client)
+
+        assert tunnel.has_expired()
+
+
+async def test_an_established_tunnel_that_served_requests_is_kept() -> None:
+    async with httpx.AsyncClient(proxy="http://127.0.0.1:9") as client:
+        tunnel = new_connection(client, SECURE)
+        through = opened_http11(SECURE)
+        through._request_count = 1
+        through._state = HTTPConnectionState.IDLE
+        tunnel._connection = through
+        tunnel._connected = True
+        reclaim_orphaned_connections(client)
+        assert not tunnel.has_expired()

@@ -190,7 +190,7 @@ def _nothing() -> None:
     pass
 
 
-def reclaim_orphaned_connections(client: httpx.AsyncClient) -> None:
+def reclaim_orphaned_connections(client: Any) -> None:
     """Give back pool slots held by connections that no request will ever use.
 
     httpcore (1.0.9) creates a connection for a queued request when a slot frees
@@ -231,7 +231,22 @@ def _reclaim_unused(connection: Any, *, outermost: bool) -> None:
     elif outermost and opened is not True and not hasattr(connection, "_connect_failed"):
         # httpcore's AsyncForwardHTTPConnection / AsyncTunnelHTTPConnection: the
         # connection to the proxy is inside, and their state is its state.
-        _reclaim_unused(opened, outermost=False)
+        if getattr(connection, "_connected", None) is False:
+            # A tunnel no request holds, not established: its CONNECT or TLS handshake
+            # failed or was cancelled, and its connection to the proxy, busy with the
+            # CONNECT for good, would never be available again.
+            _expire(opened)
+        else:
+            _reclaim_unused(opened, outermost=False)
+
+
+def _expire(connection: Any) -> None:
+    """Make an `AsyncHTTPConnection` report itself expired (or failed, if never opened)."""
+    opened = getattr(connection, "_connection", True)
+    if opened is None and getattr(connection, "_connect_failed", None) is False:
+        connection._connect_failed = True
+    elif hasattr(opened, "_expire_at"):
+        opened._expire_at = 0.0
 
 
 async def release_connections(client: Any) -> None:

@@ -25,7 +25,13 @@ import httpx
 from .._core.direct_client import DirectClient
 from .._core.http_backend import send_blocking, shell
 from .._core.pool_assign import speed_up_client
-from .._core.pools import DEADLINE, DEFAULT_LIMITS, SELF_TIMED, closed_client_error
+from .._core.pools import (
+    DEADLINE,
+    DEFAULT_LIMITS,
+    SELF_TIMED,
+    closed_client_error,
+    reclaim_orphaned_connections,
+)
 
 
 class BlockingPool:
@@ -99,7 +105,12 @@ class BlockingTransport(httpx.AsyncBaseTransport):
         deadline: float | None = request.extensions.get(DEADLINE)
         if deadline is not None:
             _clamp_timeouts(request, deadline)
-        response = await self._send_offloaded(request) if self._offload else self._send(request)
+        try:
+            response = await self._send_offloaded(request) if self._offload else self._send(request)
+        except BaseException:
+            # Blocking pools lose slots to failed tunnels as async ones do (pools.py).
+            reclaim_orphaned_connections(self._client)
+            raise
         assert isinstance(response.stream, httpx.SyncByteStream)  # as httpx.Client checks
         # The same response, its body read through the async interface.
         response.stream = _AsyncBody(response.stream, deadline, self._offload)
