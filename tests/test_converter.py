@@ -255,6 +255,9 @@ def test_unusual_values_are_converted_as_cattrs_converts_them(
         ("names", ["a", None]),
         ("count", 1.7),  # int() would drop the fraction
         ("count", float("inf")),
+        ("names", "abc"),  # cattrs would make ("a", "b", "c") of it
+        ("names", {"a": 1}),
+        ("items", "x"),
         ("flag", "false"),
         ("flag", 2),
         ("flag", 0.0),

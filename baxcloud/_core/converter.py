@@ -95,6 +95,19 @@ def _structure_bool(value: Any, _: Any) -> bool:
     raise TypeError(f"expected true or false, got {_json_type(value)}")
 
 
+def _is_tuple(tp: Any) -> bool:
+    return tp is tuple or get_origin(tp) is tuple
+
+
+def _structure_tuple(value: Any, target: Any) -> tuple[Any, ...]:
+    # cattrs iterates whatever it gets: "abc" would become ("a", "b", "c") and an
+    # object its keys. A JSON array is a list (or a tuple, from `from_dict`).
+    if type(value) is not list and type(value) is not tuple:
+        raise TypeError(f"expected a list, got {_json_type(value)}")
+    result: tuple[Any, ...] = converter._structure_tuple(value, target)
+    return result
+
+
 def _json_type(value: Any) -> str:
     return "null" if value is None else type(value).__name__
 
@@ -111,6 +124,7 @@ converter.register_structure_hook(datetime, _structure_datetime)
 converter.register_structure_hook(str, _structure_str)
 converter.register_structure_hook(bool, _structure_bool)
 converter.register_structure_hook(int, _structure_int)
+converter.register_structure_hook_func(_is_tuple, _structure_tuple)
 converter.register_structure_hook(datetime | None, _structure_optional_datetime)
 converter.register_unstructure_hook(datetime, _unstructure_datetime)
 
