@@ -10,6 +10,7 @@ produce them on cue.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import httpcore
@@ -140,3 +141,21 @@ async def test_an_established_tunnel_that_served_requests_is_kept() -> None:
         tunnel._connected = True
         reclaim_orphaned_connections(client)
         assert not tunnel.has_expired()
+
+
+def test_a_blocking_pool_is_read_under_its_lock() -> None:
+    # Threads share a blocking pool: reclaiming must not read it while another thread,
+    # holding the pool's lock, is between adding a connection and handing it over.
+    with httpx.Client() as client:
+        pool: Any = client._transport._pool  # type: ignore[attr-defined]
+        lock = pool._optional_thread_lock._lock
+        lock.acquire()
+        try:
+            worker = threading.Thread(target=reclaim_orphaned_connections, args=(client,))
+            worker.start()
+            worker.join(0.2)
+            assert worker.is_alive()  # waiting for the lock
+        finally:
+            lock.release()
+        worker.join(10)
+        assert not worker.is_alive()

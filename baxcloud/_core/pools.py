@@ -208,14 +208,17 @@ def reclaim_orphaned_connections(client: Any) -> None:
     """
     for transport in _transports(client):
         pool = getattr(transport, "_pool", None)
-        connections = getattr(pool, "_connections", None)
-        requests = getattr(pool, "_requests", None)
-        if not isinstance(connections, list) or not isinstance(requests, list):
-            continue
-        in_use = {id(getattr(request, "connection", None)) for request in requests}
-        for connection in connections:
-            if id(connection) not in in_use:
-                _reclaim_unused(connection, outermost=True)
+        # A blocking pool is shared by threads: another one may be handing a connection
+        # to its request right now, under this lock (a no-op in an async pool).
+        with getattr(pool, "_optional_thread_lock", contextlib.nullcontext()):
+            connections = getattr(pool, "_connections", None)
+            requests = getattr(pool, "_requests", None)
+            if not isinstance(connections, list) or not isinstance(requests, list):
+                continue
+            in_use = {id(getattr(request, "connection", None)) for request in requests}
+            for connection in connections:
+                if id(connection) not in in_use:
+                    _reclaim_unused(connection, outermost=True)
 
 
 def _reclaim_unused(connection: Any, *, outermost: bool) -> None:
