@@ -52,25 +52,21 @@ def spoken_for(client: httpx.AsyncClient, url: str, connection: Any) -> None:
     pool_of(client, url)._requests.append(request)
 
 
-CLIENTS = {
-    "direct": lambda: httpx.AsyncClient(),
-    "forward proxy": lambda: httpx.AsyncClient(proxy="http://127.0.0.1:9"),
-    "tunnel proxy": lambda: httpx.AsyncClient(proxy="http://127.0.0.1:9"),
+PROXY = "http://127.0.0.1:9"
+# The connection class the pool makes in each case: (the client's proxy, the URL asked for).
+CONNECTIONS = {
+    "AsyncHTTPConnection": (None, PLAIN),
+    "AsyncForwardHTTPConnection": (PROXY, PLAIN),
+    "AsyncTunnelHTTPConnection": (PROXY, SECURE),
 }
-URLS = {"direct": PLAIN, "forward proxy": PLAIN, "tunnel proxy": SECURE}
 
 
-@pytest.mark.parametrize("kind", list(CLIENTS))
+@pytest.mark.parametrize("kind", list(CONNECTIONS))
 async def test_an_unopened_connection_no_request_holds_is_dropped(kind: str) -> None:
-    async with CLIENTS[kind]() as client:
-        url = URLS[kind]
+    proxy, url = CONNECTIONS[kind]
+    async with httpx.AsyncClient(proxy=proxy) as client:
         connection = new_connection(client, url)
-        expected = {
-            "direct": "AsyncHTTPConnection",
-            "forward proxy": "AsyncForwardHTTPConnection",
-            "tunnel proxy": "AsyncTunnelHTTPConnection",
-        }[kind]
-        assert type(connection).__name__ == expected
+        assert type(connection).__name__ == kind
         assert not connection.has_expired()
 
         reclaim_orphaned_connections(client)
@@ -78,10 +74,10 @@ async def test_an_unopened_connection_no_request_holds_is_dropped(kind: str) -> 
         assert connection.has_expired()  # the pool's next pass removes it
 
 
-@pytest.mark.parametrize("kind", list(CLIENTS))
+@pytest.mark.parametrize("kind", list(CONNECTIONS))
 async def test_a_connection_a_request_holds_is_left_alone(kind: str) -> None:
-    async with CLIENTS[kind]() as client:
-        url = URLS[kind]
+    proxy, url = CONNECTIONS[kind]
+    async with httpx.AsyncClient(proxy=proxy) as client:
         connection = new_connection(client, url)
         spoken_for(client, url, connection)
 
@@ -98,7 +94,7 @@ async def test_an_opened_unused_connection_is_expired_directly_and_through_a_tun
         reclaim_orphaned_connections(client)
         assert connection.has_expired()
 
-    async with httpx.AsyncClient(proxy="http://127.0.0.1:9") as client:
+    async with httpx.AsyncClient(proxy=PROXY) as client:
         tunnel = new_connection(client, SECURE)
         tunnel._connection = opened_http11(SECURE)  # CONNECT done, TLS up, request not sent
         reclaim_orphaned_connections(client)
@@ -106,9 +102,9 @@ async def test_an_opened_unused_connection_is_expired_directly_and_through_a_tun
 
 
 async def test_a_forward_proxy_connection_that_served_requests_is_kept() -> None:
-    async with httpx.AsyncClient(proxy="http://127.0.0.1:9") as client:
+    async with httpx.AsyncClient(proxy=PROXY) as client:
         forward = new_connection(client, PLAIN)
-        to_proxy = opened_http11("http://127.0.0.1:9/")
+        to_proxy = opened_http11(PROXY + "/")
         to_proxy._request_count = 1
         forward._connection._connection = to_proxy
         reclaim_orphaned_connections(client)
@@ -118,9 +114,9 @@ async def test_a_forward_proxy_connection_that_served_requests_is_kept() -> None
 async def test_a_tunnel_whose_handshake_failed_is_dropped() -> None:
     # A CONNECT answered, then the TLS handshake through it failed or was cancelled:
     # the connection to the proxy stays ACTIVE and the tunnel is never available again.
-    async with httpx.AsyncClient(proxy="http://127.0.0.1:9") as client:
+    async with httpx.AsyncClient(proxy=PROXY) as client:
         tunnel = new_connection(client, SECURE)
-        to_proxy = opened_http11("http://127.0.0.1:9/")
+        to_proxy = opened_http11(PROXY + "/")
         to_proxy._state = HTTPConnectionState.ACTIVE
         to_proxy._request_count = 1
         tunnel._connection._connection = to_proxy
@@ -132,7 +128,7 @@ async def test_a_tunnel_whose_handshake_failed_is_dropped() -> None:
 
 
 async def test_an_established_tunnel_that_served_requests_is_kept() -> None:
-    async with httpx.AsyncClient(proxy="http://127.0.0.1:9") as client:
+    async with httpx.AsyncClient(proxy=PROXY) as client:
         tunnel = new_connection(client, SECURE)
         through = opened_http11(SECURE)
         through._request_count = 1

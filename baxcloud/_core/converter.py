@@ -40,12 +40,6 @@ def _is_literal(tp: Any) -> bool:
     return get_origin(tp) is Literal
 
 
-def _structure_literal(value: Any, _: Any) -> Any:
-    # A newer server may send values this version does not know; they pass through
-    # (docs/architecture.md, "Models"), so no membership check.
-    return _structure_str(value, _)
-
-
 def _structure_datetime(value: Any, _: Any = None) -> datetime:
     if type(value) is int or type(value) is float:  # the usual case, first
         return _fromtimestamp(value, UTC)
@@ -79,10 +73,8 @@ def _structure_str(value: Any, _: Any) -> str:
 def _structure_int(value: Any, _: Any) -> int:
     # cattrs calls int(): 1.7 would silently become 1. A whole float (1.0, as some
     # JSON encoders write counts) is kept; digits in a string are read as cattrs does.
-    if type(value) is float:
-        if not value.is_integer():
-            raise TypeError(f"expected an integer, got {value!r}")
-        return int(value)
+    if type(value) is float and not value.is_integer():
+        raise TypeError(f"expected an integer, got {value!r}")
     return int(value)
 
 
@@ -119,7 +111,9 @@ def _unstructure_datetime(value: datetime) -> int | float:
 
 
 converter = cattrs.Converter(forbid_extra_keys=False)
-converter.register_structure_hook_func(_is_literal, _structure_literal)
+# A `Literal` is a string: a newer server may send values this version does not know,
+# and they pass through (docs/architecture.md, "Models"), so no membership check.
+converter.register_structure_hook_func(_is_literal, _structure_str)
 converter.register_structure_hook(datetime, _structure_datetime)
 converter.register_structure_hook(str, _structure_str)
 converter.register_structure_hook(bool, _structure_bool)
@@ -317,6 +311,14 @@ def _optional_of(tp: Any, hook: StructureFn) -> Any:
     return args[0] if args[1] is NoneType else args[1]
 
 
+# The hooks that give a value of exactly this type back unchanged.
+_GIVES_BACK: dict[StructureFn, str] = {
+    _structure_str: "str",
+    _structure_int: "int",
+    _structure_bool: "bool",
+}
+
+
 def _inline(i: int, hook: StructureFn) -> str:
     """What the hook `h{i}` makes of a non-None `v` of type `t{i}`, as Python source.
 
@@ -327,14 +329,9 @@ def _inline(i: int, hook: StructureFn) -> str:
         # `int`, `float`...: cattrs calls the type, which gives a value of that
         # very type back unchanged.
         return f"v if type(v) is t{i} else t{i}(v)"
-    if hook is _structure_str:
-        return f"v if type(v) is str else h{i}(v, t{i})"
-    if hook is _structure_int:
-        return f"v if type(v) is int else h{i}(v, t{i})"
-    if hook is _structure_bool:
-        return f"v if type(v) is bool else h{i}(v, t{i})"
-    if hook is _structure_literal:
-        return f"v if type(v) is str else h{i}(v, t{i})"
+    exact = _GIVES_BACK.get(hook)
+    if exact is not None:
+        return f"v if type(v) is {exact} else h{i}(v, t{i})"
     if hook is _structure_datetime:
         return f"fromtimestamp(v, UTC) if type(v) is int or type(v) is float else h{i}(v, t{i})"
     return f"h{i}(v, t{i})"

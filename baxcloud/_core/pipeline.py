@@ -42,7 +42,13 @@ from .errors import (
 from .http_backend import adapted_async_client, check_http_client, check_proxy
 from .log import logger, redact
 from .options import NOT_GIVEN, OPTION_NAMES, RequestOptions, TimeoutTypes, resolve_timeout
-from .pools import DEADLINE, SELF_TIMED, HTTPPools, reclaim_orphaned_connections
+from .pools import (
+    DEADLINE,
+    SELF_TIMED,
+    HTTPPools,
+    reclaim_orphaned_connections,
+    running_asyncio_task,
+)
 from .request_build import RequestBuilder
 from .response import record_response
 
@@ -303,7 +309,7 @@ class AsyncAPIClient:
             # so this deadline is the backstop for what they cannot see (a trickled
             # body or head), a moment later.
             limit = attempt_limit + _BACKSTOP_GRACE
-            task = _asyncio_task()
+            task = running_asyncio_task()
             if task is not None and not task.cancelling():
                 # asyncio's own timeout: the same cancellation as anyio's on asyncio
                 # (a caller's anyio scopes and asyncio timeouts nest with it) at about
@@ -358,15 +364,6 @@ class AsyncAPIClient:
         if message == "too large":
             message = f"response body exceeds max_response_bytes={self.max_response_bytes}"
         return _invalid(response, b"", message)
-
-
-def _asyncio_task() -> asyncio.Task[Any] | None:
-    """The asyncio task running (None under trio, trio's guest mode on asyncio included)."""
-    module = sys.modules.get("asyncio")  # not imported by `import baxcloud`
-    if module is None or module._get_running_loop() is None:
-        return None
-    task: asyncio.Task[Any] | None = module.current_task()
-    return task
 
 
 _IDEMPOTENCY_KEY_RE = re.compile(r"[\x20-\x7e]{1,255}")

@@ -21,12 +21,15 @@ import sys
 import threading
 import weakref
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import httpx
 
 from .direct_client import DirectClient
 from .errors import BaxCloudError
+
+if TYPE_CHECKING:
+    import asyncio
 
 T = TypeVar("T")
 
@@ -51,6 +54,15 @@ def running_loop() -> Any:
         with contextlib.suppress(RuntimeError):  # not in a trio run
             loop = trio.lowlevel.current_trio_token()
     return loop
+
+
+def running_asyncio_task() -> asyncio.Task[Any] | None:
+    """The asyncio task running (None under trio, trio's guest mode on asyncio included)."""
+    module = sys.modules.get("asyncio")  # not imported by `import baxcloud`
+    if module is None or module._get_running_loop() is None:
+        return None
+    task: asyncio.Task[Any] | None = module.current_task()
+    return task
 
 
 def closed_client_error() -> BaxCloudError:
@@ -223,14 +235,11 @@ def reclaim_orphaned_connections(client: Any) -> None:
 
 def _reclaim_unused(connection: Any, *, outermost: bool) -> None:
     opened = getattr(connection, "_connection", True)
-    if opened is None and getattr(connection, "_connect_failed", None) is False:
-        connection._connect_failed = True
-    elif (
+    if opened is None or (
         getattr(getattr(opened, "_state", None), "name", None) == "NEW"
         and getattr(opened, "_request_count", None) == 0
-        and hasattr(opened, "_expire_at")
     ):
-        opened._expire_at = 0.0  # has_expired(): the pool closes it
+        _expire(connection)  # never opened, or opened and never used
     elif outermost and opened is not True and not hasattr(connection, "_connect_failed"):
         # httpcore's AsyncForwardHTTPConnection / AsyncTunnelHTTPConnection: the
         # connection to the proxy is inside, and their state is its state.
@@ -244,7 +253,8 @@ def _reclaim_unused(connection: Any, *, outermost: bool) -> None:
 
 
 def _expire(connection: Any) -> None:
-    """Make an `AsyncHTTPConnection` report itself expired (or failed, if never opened)."""
+    """Make an `AsyncHTTPConnection` report itself expired (or failed, if never
+    opened): `has_expired()` is then true, and the pool closes it."""
     opened = getattr(connection, "_connection", True)
     if opened is None and getattr(connection, "_connect_failed", None) is False:
         connection._connect_failed = True
